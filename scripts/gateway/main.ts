@@ -1,0 +1,343 @@
+// The local gateway: what a hosted project's API edge does for Edge Functions.
+//
+// - Serves every folder under supabase/functions (except _shared and tests) at
+//   /functions/v1/<name>, each function in its own Deno worker process with the
+//   environment a hosted function gets.
+// - Honours `verify_jwt` from supabase/config.toml: the Authorization bearer must be a
+//   JWT signed with the project's JWT secret, else 401 as hosted Supabase answers.
+// - Runs the pg_net relay (see relay.ts).
+// - Serves the dashboard at / (dashboard/dist once built, a placeholder page before).
+//
+// Configuration comes from the environment, set by scripts/stack/stack.ts.
+
+import { jwtVerify } from "jose";
+import { parse as parseToml } from "smol-toml";
+import { startRelay } from "./relay.ts";
+
+function required(name: string): string {
+  const v = Deno.env.get(name);
+  if (!v) {
+    console.error(`Set ${name}: the gateway is started by scripts/stack/stack.ts, which sets it`);
+    Deno.exit(2);
+  }
+  return v;
+}
+
+const repoRoot = required("BENCHWATCH_REPO_ROOT");
+const stackDir = required("BENCHWATCH_STACK_DIR");
+const port = Number(required("BENCHWATCH_API_PORT"));
+const jwtKey = new TextEncoder().encode(required("BENCHWATCH_JWT_SECRET"));
+const functionsDir = `${repoRoot}/supabase/functions`;
+const dashboardDir = `${repoRoot}/dashboard/dist`;
+
+const baseFunctionEnv: Record<string, string> = {
+  SUPABASE_URL: required("SUPABASE_URL"),
+  SUPABASE_DB_URL: required("SUPABASE_DB_URL"),
+  SUPABASE_ANON_KEY: required("SUPABASE_ANON_KEY"),
+  SUPABASE_SERVICE_ROLE_KEY: required("SUPABASE_SERVICE_ROLE_KEY"),
+};
+
+function log(msg: string): void {
+  console.log(`[gateway] ${msg}`);
+}
+
+/** dotenv lines: KEY=value, optional quotes, # comments. */
+function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) {
+      v = v.slice(1, -1);
+    }
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+async function readDotenv(path: string): Promise<Record<string, string>> {
+  try {
+    return parseDotenv(await Deno.readTextFile(path));
+  } catch {
+    return {};
+  }
+}
+
+interface FunctionConfig {
+  verifyJwt: boolean;
+}
+
+async function readFunctionConfig(): Promise<Record<string, FunctionConfig>> {
+  const toml = parseToml(await Deno.readTextFile(`${repoRoot}/supabase/config.toml`)) as {
+    functions?: Record<string, { verify_jwt?: boolean }>;
+  };
+  const out: Record<string, FunctionConfig> = {};
+  for (const [name, c] of Object.entries(toml.functions ?? {})) {
+    out[name] = { verifyJwt: c.verify_jwt ?? true };
+  }
+  return out;
+}
+
+function listFunctions(): string[] {
+  const names: string[] = [];
+  for (const e of Deno.readDirSync(functionsDir)) {
+    if (!e.isDirectory || e.name === "_shared" || e.name === "tests" || e.name.startsWith(".")) {
+      continue;
+    }
+    try {
+      Deno.statSync(`${functionsDir}/${e.name}/index.ts`);
+      names.push(e.name);
+    } catch { /* a folder without an entry point is not a function */ }
+  }
+  return names.sort();
+}
+
+interface Worker {
+  name: string;
+  port: number;
+  child: Deno.ChildProcess;
+  exited: boolean;
+}
+
+const workers = new Map<string, Worker>();
+const starting = new Map<string, Promise<Worker>>();
+const fnConfig = await readFunctionConfig();
+
+async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (l: string) => void) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  }
+  if (buf) onLine(buf);
+}
+
+async function spawnWorker(name: string): Promise<Worker> {
+  const secrets = {
+    ...(await readDotenv(`${functionsDir}/.env`)),
+    ...(await readDotenv(`${stackDir}/functions.env`)),
+  };
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    ...secrets,
+    ...baseFunctionEnv,
+    SB_EXECUTION_ID: crypto.randomUUID(),
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--no-prompt",
+      `--config=${repoRoot}/deno.json`,
+      `${repoRoot}/scripts/gateway/worker.ts`,
+      `${functionsDir}/${name}`,
+    ],
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const worker: Worker = { name, port: 0, child, exited: false };
+  const ready = Promise.withResolvers<Worker>();
+  void pipeLines(child.stdout, (line) => {
+    if (!worker.port) {
+      try {
+        const msg = JSON.parse(line);
+        if (typeof msg.listening === "number") {
+          worker.port = msg.listening;
+          ready.resolve(worker);
+          return;
+        }
+      } catch { /* an ordinary log line */ }
+    }
+    console.log(`[${name}] ${line}`);
+  });
+  void child.status.then((s) => {
+    worker.exited = true;
+    if (workers.get(name) === worker) workers.delete(name);
+    ready.reject(new Error(`function ${name} exited with code ${s.code} before listening`));
+    if (!shuttingDown) {
+      log(`function ${name} exited (code ${s.code}); it restarts on the next request`);
+    }
+  });
+  const timeout = setTimeout(
+    () => ready.reject(new Error(`function ${name} did not start within 30 s`)),
+    30_000,
+  );
+  try {
+    await ready.promise;
+  } finally {
+    clearTimeout(timeout);
+  }
+  workers.set(name, worker);
+  await writeWorkerPids();
+  return worker;
+}
+
+async function writeWorkerPids(): Promise<void> {
+  const pids = [...workers.values()].map((w) => w.child.pid).join("\n");
+  await Deno.writeTextFile(`${stackDir}/workers.pids`, pids + "\n");
+}
+
+function getWorker(name: string): Promise<Worker> {
+  const w = workers.get(name);
+  if (w && !w.exited) return Promise.resolve(w);
+  let p = starting.get(name);
+  if (!p) {
+    p = spawnWorker(name).finally(() => starting.delete(name));
+    starting.set(name, p);
+  }
+  return p;
+}
+
+function jsonResponse(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+async function checkJwt(req: Request): Promise<Response | null> {
+  const auth = req.headers.get("authorization");
+  if (!auth) return jsonResponse(401, { code: 401, message: "Missing authorization header" });
+  const m = auth.match(/^Bearer\s+(\S+)$/i);
+  if (!m) return jsonResponse(401, { code: 401, message: "Invalid JWT" });
+  try {
+    await jwtVerify(m[1], jwtKey, { algorithms: ["HS256"] });
+    return null;
+  } catch {
+    return jsonResponse(401, { code: 401, message: "Invalid JWT" });
+  }
+}
+
+const known = new Set(listFunctions());
+
+async function handleFunction(req: Request, url: URL): Promise<Response> {
+  const m = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
+  const name = m?.[1];
+  if (!name || !known.has(name)) {
+    return jsonResponse(404, { code: "NOT_FOUND", message: "Requested function was not found" });
+  }
+  if (req.method !== "OPTIONS" && (fnConfig[name]?.verifyJwt ?? true)) {
+    const denied = await checkJwt(req);
+    if (denied) return denied;
+  }
+  let worker: Worker;
+  try {
+    worker = await getWorker(name);
+  } catch (e) {
+    log((e as Error).message);
+    return jsonResponse(503, { code: "BOOT_ERROR", message: `Function ${name} failed to start` });
+  }
+  const target = `http://127.0.0.1:${worker.port}/${name}${m?.[2] ?? ""}${url.search}`;
+  const headers = new Headers(req.headers);
+  headers.set("x-forwarded-host", url.host);
+  headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+  try {
+    const res = await fetch(target, {
+      method: req.method,
+      headers,
+      body: req.body,
+      redirect: "manual",
+      signal: req.signal,
+    });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  } catch (e) {
+    if (req.signal.aborted) return new Response(null, { status: 499 });
+    log(`function ${name}: ${(e as Error).message}`);
+    return jsonResponse(502, { code: "WORKER_ERROR", message: `Function ${name} did not answer` });
+  }
+}
+
+const placeholder = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>benchwatch</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
+code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}</style></head>
+<body><h1>benchwatch</h1>
+<p>The local stack is running. The dashboard has not been built yet
+(<code>dashboard/dist</code> is missing).</p>
+<p>Edge Functions answer at <code>/functions/v1/&lt;name&gt;</code>.</p>
+</body></html>`;
+
+const contentTypes: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  json: "application/json",
+  svg: "image/svg+xml",
+  png: "image/png",
+  ico: "image/x-icon",
+  map: "application/json",
+};
+
+async function handleStatic(url: URL): Promise<Response> {
+  const rel = decodeURIComponent(url.pathname).replace(/^\/+/, "");
+  if (rel.split("/").includes("..")) return new Response("Not found", { status: 404 });
+  const candidates = rel === "" ? ["index.html"] : [rel, "index.html"];
+  for (const c of candidates) {
+    try {
+      const data = await Deno.readFile(`${dashboardDir}/${c}`);
+      const ext = c.split(".").pop() ?? "";
+      return new Response(data, {
+        headers: { "content-type": contentTypes[ext] ?? "application/octet-stream" },
+      });
+    } catch { /* try the next candidate */ }
+  }
+  return new Response(placeholder, { headers: { "content-type": contentTypes.html } });
+}
+
+let shuttingDown = false;
+const relay = await startRelay(baseFunctionEnv.SUPABASE_DB_URL, log);
+
+// Start every function up front, so the first request is not slowed by a cold start.
+await Promise.all([...known].map((n) => getWorker(n).catch((e) => log(e.message))));
+
+const server = Deno.serve({
+  port,
+  hostname: "127.0.0.1",
+  onListen: () =>
+    log(`listening on http://127.0.0.1:${port} (functions: ${[...known].join(", ")})`),
+}, (req) => {
+  const url = new URL(req.url);
+  if (url.pathname.startsWith("/functions/v1/")) return handleFunction(req, url);
+  if (url.pathname === "/_gateway/health") {
+    return jsonResponse(200, {
+      status: "ok",
+      functions: [...known].map((n) => ({ name: n, running: workers.has(n) })),
+    });
+  }
+  return handleStatic(url);
+});
+
+await Deno.writeTextFile(`${stackDir}/gateway.pid`, `${Deno.pid}\n`);
+
+async function shutdown(): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log("stopping");
+  for (const w of workers.values()) {
+    try {
+      w.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+  }
+  await Promise.all([...workers.values()].map((w) => w.child.status));
+  await relay.stop().catch(() => {});
+  await server.shutdown();
+  await Deno.remove(`${stackDir}/gateway.pid`).catch(() => {});
+  await Deno.remove(`${stackDir}/workers.pids`).catch(() => {});
+  Deno.exit(0);
+}
+
+Deno.addSignalListener("SIGTERM", () => void shutdown());
+Deno.addSignalListener("SIGINT", () => void shutdown());

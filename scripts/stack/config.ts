@@ -1,0 +1,88 @@
+// Where each local stack lives and which ports it uses.
+//
+// Two profiles share one code path: `dev` is what `npm start` and `npm run local:up`
+// serve, `test` is what `npm test` brings up. They never share a data directory or a
+// port, so the test suite can wipe its own database without touching the demo one.
+// Every default can be overridden from the environment (see docs/architecture.md).
+
+export type Profile = "dev" | "test" | string;
+
+export interface StackConfig {
+  profile: Profile;
+  repoRoot: string;
+  /** Everything this profile writes: data, logs, pids, env. */
+  dir: string;
+  dbPort: number;
+  apiPort: number;
+  /** Local Slack capture (the stand-in for hooks.slack.com). */
+  slackSinkPort: number;
+  dataDir: string;
+  logDir: string;
+  envFile: string;
+  jwtSecretFile: string;
+  /** Set when the JWT secret comes from the environment rather than a generated file. */
+  jwtSecretFromEnv?: string;
+  dbUrl: string;
+  apiUrl: string;
+}
+
+const DEFAULTS: Record<string, { db: number; api: number; sink: number; sub: string }> = {
+  dev: { db: 54322, api: 54321, sink: 54323, sub: "" },
+  test: { db: 54332, api: 54331, sink: 54333, sub: "test" },
+};
+
+function envNumber(name: string, fallback: number): number {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new Error(`Set ${name} to a TCP port between 1 and 65535: got "${raw}"`);
+  }
+  return n;
+}
+
+export function repoRoot(): string {
+  return new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+}
+
+/**
+ * Resolves a profile's configuration. `dev` reads BENCHWATCH_DB_PORT, BENCHWATCH_API_PORT,
+ * BENCHWATCH_SLACK_SINK_PORT, BENCHWATCH_LOCAL_DIR and BENCHWATCH_JWT_SECRET; `test` reads the
+ * same names with BENCHWATCH_TEST_ in place of BENCHWATCH_.
+ */
+export function loadConfig(profile: Profile): StackConfig {
+  const root = repoRoot();
+  const d = DEFAULTS[profile] ?? { db: 0, api: 0, sink: 0, sub: profile };
+  const prefix = profile === "dev" ? "BENCHWATCH_" : `BENCHWATCH_${profile.toUpperCase()}_`;
+  const baseDir = Deno.env.get("BENCHWATCH_LOCAL_DIR") || `${root}/.local`;
+  const dir = Deno.env.get(`${prefix}LOCAL_DIR`) ||
+    (d.sub ? `${baseDir}/${d.sub}` : baseDir);
+  const dbPort = envNumber(`${prefix}DB_PORT`, d.db);
+  const apiPort = envNumber(`${prefix}API_PORT`, d.api);
+  const slackSinkPort = envNumber(`${prefix}SLACK_SINK_PORT`, d.sink);
+  if (!dbPort || !apiPort || !slackSinkPort) {
+    throw new Error(
+      `Set ${prefix}DB_PORT, ${prefix}API_PORT and ${prefix}SLACK_SINK_PORT: profile "${profile}" has no default ports`,
+    );
+  }
+  if (new Set([dbPort, apiPort, slackSinkPort]).size !== 3) {
+    throw new Error(
+      `Use three different ports for profile "${profile}": got ${dbPort}, ${apiPort}, ${slackSinkPort}`,
+    );
+  }
+  return {
+    profile,
+    repoRoot: root,
+    dir,
+    dbPort,
+    apiPort,
+    slackSinkPort,
+    dataDir: `${dir}/db/data`,
+    logDir: `${dir}/logs`,
+    envFile: `${dir}/env`,
+    jwtSecretFile: `${dir}/jwt-secret`,
+    jwtSecretFromEnv: Deno.env.get(`${prefix}JWT_SECRET`) || undefined,
+    dbUrl: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+  };
+}

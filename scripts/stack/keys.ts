@@ -1,0 +1,54 @@
+// The local stack's throwaway JWT secret and the anon / service_role keys signed with it,
+// shaped like a hosted project's legacy API keys. The secret is generated on first start
+// and kept in `<dir>/jwt-secret` (or taken from BENCHWATCH_JWT_SECRET), so the keys stay
+// the same across restarts and `local:up` twice writes the same `.local/env`.
+
+import { SignJWT } from "jose";
+import type { StackConfig } from "./config.ts";
+
+export interface StackKeys {
+  jwtSecret: string;
+  anonKey: string;
+  serviceRoleKey: string;
+}
+
+// A fixed issue time keeps the keys byte-identical for a given secret.
+const ISSUED_AT = 1_767_225_600; // 2026-01-01T00:00:00Z
+const TEN_YEARS = 10 * 365 * 24 * 3600;
+
+export async function signRoleKey(secret: string, role: string): Promise<string> {
+  return await new SignJWT({ role, iss: "supabase", ref: "local" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt(ISSUED_AT)
+    .setExpirationTime(ISSUED_AT + TEN_YEARS)
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function loadOrCreateSecret(cfg: StackConfig): Promise<string> {
+  if (cfg.jwtSecretFromEnv) {
+    if (cfg.jwtSecretFromEnv.length < 32) {
+      throw new Error(
+        "Use a JWT secret of at least 32 characters: BENCHWATCH_JWT_SECRET is too short",
+      );
+    }
+    return cfg.jwtSecretFromEnv;
+  }
+  try {
+    const s = (await Deno.readTextFile(cfg.jwtSecretFile)).trim();
+    if (s.length >= 32) return s;
+  } catch { /* first start */ }
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  await Deno.mkdir(cfg.dir, { recursive: true });
+  await Deno.writeTextFile(cfg.jwtSecretFile, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
+export async function loadKeys(cfg: StackConfig): Promise<StackKeys> {
+  const jwtSecret = await loadOrCreateSecret(cfg);
+  return {
+    jwtSecret,
+    anonKey: await signRoleKey(jwtSecret, "anon"),
+    serviceRoleKey: await signRoleKey(jwtSecret, "service_role"),
+  };
+}

@@ -1,0 +1,98 @@
+// Entry point behind the npm scripts (via scripts/run.sh, which installs dependencies
+// first): `up`, `down`, `status`, `start` and `test`.
+
+import { loadConfig } from "./config.ts";
+import { clusterRunning } from "./postgres.ts";
+import { down, gatewayPid, status, up } from "./stack.ts";
+import { runTests } from "./test.ts";
+
+const USAGE = `Usage: deno run -A scripts/stack/main.ts <command> [--profile dev|test]
+
+Commands:
+  up      start the local stack in the background and wait until it is healthy
+  down    stop every process the stack started and free its ports
+  status  show what is running
+  start   start the stack in the foreground with demo data; Ctrl-C stops it
+  test    run every test suite against a fresh stack of its own`;
+
+function profileArg(args: string[]): string {
+  const i = args.indexOf("--profile");
+  return i >= 0 && args[i + 1] ? args[i + 1] : "dev";
+}
+
+async function start(profile: string): Promise<number> {
+  const cfg = loadConfig(profile);
+  const dbWasRunning = await clusterRunning(cfg);
+  const gatewayWasRunning = (await gatewayPid(cfg)) !== undefined;
+  const stack = await up(profile, { foreground: true });
+
+  console.log(`
+benchwatch is running.
+
+  Dashboard:   ${stack.env.DASHBOARD_URL}
+  Functions:   ${stack.env.SUPABASE_URL}/functions/v1/<name>
+  Database:    ${stack.env.SUPABASE_DB_URL}
+  Keys:        ${cfg.envFile}
+
+Push a first result (in another terminal):
+
+  set -a; . ${cfg.envFile}; set +a
+  curl -s "$SUPABASE_URL/functions/v1/health" -H "Authorization: Bearer $SUPABASE_ANON_KEY"
+
+Press Ctrl-C to stop.`);
+
+  const stopped = Promise.withResolvers<void>();
+  const onSignal = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  if (stack.gateway) {
+    void stack.gateway.status.then((s) => {
+      console.error(`The gateway exited (code ${s.code}); stopping.`);
+      stopped.resolve();
+    });
+  }
+  await stopped.promise;
+  console.log("\nStopping…");
+  if (stack.gateway) {
+    try {
+      stack.gateway.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await stack.gateway.status;
+  }
+  if (!dbWasRunning && !gatewayWasRunning) await down(profile);
+  else {console.log(
+      "The stack was already running before `npm start`; left it up (npm run local:down stops it).",
+    );}
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command] = args;
+  const profile = profileArg(args);
+  switch (command) {
+    case "up":
+      await up(profile);
+      console.log(`ready: ${loadConfig(profile).envFile}`);
+      return 0;
+    case "down":
+      await down(profile);
+      return 0;
+    case "status":
+      console.log(await status(profile));
+      return 0;
+    case "start":
+      return await start(profile);
+    case "test":
+      return await runTests();
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+try {
+  Deno.exit(await main(Deno.args));
+} catch (e) {
+  console.error(`✗ ${(e as Error).message}`);
+  Deno.exit(1);
+}

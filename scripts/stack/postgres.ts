@@ -1,0 +1,176 @@
+// The private PostgreSQL 15 cluster of a local stack: create it, start it with pg_cron
+// preloaded, apply the Supabase compatibility bootstrap, and apply the migrations with
+// the real Supabase CLI. PostgreSQL refuses to run as root, so as root every server
+// command runs as the `postgres` system user.
+
+import type { StackConfig } from "./config.ts";
+import { exists, isRoot, pidAlive, run, waitFor } from "./proc.ts";
+
+const PG_BIN = Deno.env.get("BENCHWATCH_PG_BIN") || "/usr/lib/postgresql/15/bin";
+
+function asPostgres(cmd: string[]): string[] {
+  return isRoot() ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+}
+
+async function postgresCanUse(dir: string): Promise<boolean> {
+  if (!isRoot()) return true;
+  const res = await run(["runuser", "-u", "postgres", "--", "test", "-w", dir], { check: false });
+  return res.code === 0;
+}
+
+/**
+ * The folder that holds the cluster. It is `<dir>/db`, unless we are root and the
+ * `postgres` user cannot reach the checkout (a clone under /root, say): then the data
+ * lives in /var/tmp and `<dir>/db` is a link to it, so the layout stays the same.
+ */
+async function ensureDbRoot(cfg: StackConfig): Promise<string> {
+  const dbRoot = `${cfg.dir}/db`;
+  await Deno.mkdir(cfg.dir, { recursive: true });
+  if (await exists(dbRoot)) return dbRoot;
+  await Deno.mkdir(dbRoot);
+  if (isRoot()) {
+    await run(["chown", "postgres:postgres", dbRoot]);
+    if (!(await postgresCanUse(dbRoot))) {
+      await Deno.remove(dbRoot);
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(dbRoot));
+      const tag = Array.from(new Uint8Array(digest).slice(0, 6))
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      const target = `/var/tmp/benchwatch-${tag}`;
+      await Deno.mkdir(target, { recursive: true });
+      await run(["chown", "postgres:postgres", target]);
+      await Deno.symlink(target, dbRoot);
+    }
+  }
+  return dbRoot;
+}
+
+function serverConf(cfg: StackConfig): string {
+  return [
+    "# Written by scripts/stack/postgres.ts on every start; edit the script, not this file.",
+    `port = ${cfg.dbPort}`,
+    "listen_addresses = '127.0.0.1'",
+    // TCP only: a socket path under a deep checkout can exceed the 107-byte limit.
+    "unix_socket_directories = ''",
+    "shared_preload_libraries = 'pg_cron'",
+    "cron.database_name = 'postgres'",
+    "cron.use_background_workers = on",
+    "max_worker_processes = 20",
+    "max_connections = 200",
+    "shared_buffers = 256MB",
+    "timezone = 'UTC'",
+    "log_timezone = 'UTC'",
+    "log_min_messages = warning",
+    "",
+  ].join("\n");
+}
+
+export async function clusterRunning(cfg: StackConfig): Promise<boolean> {
+  if (!(await exists(`${cfg.dataDir}/PG_VERSION`))) return false;
+  const res = await run(asPostgres([`${PG_BIN}/pg_ctl`, "-D", cfg.dataDir, "status"]), {
+    check: false,
+  });
+  return res.code === 0;
+}
+
+/** Creates the cluster if needed and starts it. Returns true when it created a new one. */
+export async function startCluster(cfg: StackConfig): Promise<boolean> {
+  const dbRoot = await ensureDbRoot(cfg);
+  let created = false;
+  if (!(await exists(`${cfg.dataDir}/PG_VERSION`))) {
+    const pwfile = `${dbRoot}/.pwfile`;
+    await Deno.writeTextFile(pwfile, "postgres\n");
+    if (isRoot()) await run(["chown", "postgres:postgres", pwfile]);
+    await run(asPostgres([
+      `${PG_BIN}/initdb`,
+      "-D",
+      cfg.dataDir,
+      "-U",
+      "postgres",
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      `--pwfile=${pwfile}`,
+      "-E",
+      "UTF8",
+      "--locale=C.UTF-8",
+    ]));
+    await Deno.remove(pwfile);
+    await Deno.writeTextFile(
+      `${cfg.dataDir}/postgresql.conf`,
+      "\ninclude 'benchwatch.conf'\n",
+      { append: true },
+    );
+    created = true;
+  }
+  if (await clusterRunning(cfg)) return created;
+
+  const confPath = `${cfg.dataDir}/benchwatch.conf`;
+  await Deno.writeTextFile(confPath, serverConf(cfg));
+  if (isRoot()) await run(["chown", "postgres:postgres", confPath]);
+
+  const res = await run(
+    asPostgres([
+      `${PG_BIN}/pg_ctl`,
+      "-D",
+      cfg.dataDir,
+      "-l",
+      `${dbRoot}/postgres.log`,
+      "-w",
+      "-t",
+      "60",
+      "start",
+    ]),
+    { check: false },
+  );
+  if (res.code !== 0) {
+    let tail = "";
+    try {
+      tail = (await Deno.readTextFile(`${dbRoot}/postgres.log`)).split("\n").slice(-15).join("\n");
+    } catch { /* no log yet */ }
+    throw new Error(
+      `Could not start PostgreSQL on port ${cfg.dbPort}: is the port taken? ` +
+        `Set BENCHWATCH_DB_PORT to another one.\n${res.stdout}${res.stderr}\n${tail}`,
+    );
+  }
+  await waitFor("PostgreSQL to accept connections", async () => {
+    const r = await run([`${PG_BIN}/pg_isready`, "-h", "127.0.0.1", "-p", String(cfg.dbPort)], {
+      check: false,
+    });
+    return r.code === 0;
+  }, 30_000);
+  return created;
+}
+
+export async function stopCluster(cfg: StackConfig): Promise<void> {
+  if (!(await clusterRunning(cfg))) return;
+  const pid = Number((await Deno.readTextFile(`${cfg.dataDir}/postmaster.pid`)).split("\n")[0]);
+  await run(
+    asPostgres([`${PG_BIN}/pg_ctl`, "-D", cfg.dataDir, "-m", "fast", "-w", "-t", "60", "stop"]),
+  );
+  // pg_ctl returns once the pid file is gone, a moment before the postmaster exits.
+  await waitFor(`PostgreSQL (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 20);
+}
+
+export async function psqlFile(cfg: StackConfig, file: string): Promise<void> {
+  await run(["psql", cfg.dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file], {
+    env: { PGOPTIONS: "-c client_min_messages=warning" },
+  });
+}
+
+export async function applyBootstrap(cfg: StackConfig): Promise<void> {
+  await psqlFile(cfg, `${cfg.repoRoot}/scripts/local/supabase-compat.sql`);
+}
+
+/** `supabase db push --db-url`, exactly as a user deploys to hosted Supabase. */
+export async function pushMigrations(cfg: StackConfig): Promise<string> {
+  const res = await run([
+    `${cfg.repoRoot}/node_modules/.bin/supabase`,
+    "db",
+    "push",
+    "--db-url",
+    `${cfg.dbUrl}?sslmode=disable`,
+    "--workdir",
+    cfg.repoRoot,
+    "--yes",
+  ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
+  return (res.stderr + res.stdout).trim();
+}

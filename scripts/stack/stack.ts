@@ -1,0 +1,207 @@
+// Brings a local stack up and down: the PostgreSQL cluster, the compatibility bootstrap,
+// the migrations, and the gateway serving the Edge Functions. `up` is idempotent: on a
+// healthy stack it only re-applies pending migrations and rewrites the same env file.
+
+import { loadConfig, type Profile, type StackConfig } from "./config.ts";
+import { loadKeys, type StackKeys } from "./keys.ts";
+import {
+  applyBootstrap,
+  clusterRunning,
+  pushMigrations,
+  startCluster,
+  stopCluster,
+} from "./postgres.ts";
+import { exists, pidAlive, portOpen, readPid, waitFor } from "./proc.ts";
+
+export interface Stack {
+  cfg: StackConfig;
+  keys: StackKeys;
+  env: Record<string, string>;
+}
+
+export function stackEnv(cfg: StackConfig, keys: StackKeys): Record<string, string> {
+  return {
+    SUPABASE_URL: cfg.apiUrl,
+    SUPABASE_DB_URL: cfg.dbUrl,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    DASHBOARD_URL: `${cfg.apiUrl}/`,
+  };
+}
+
+async function writeEnvFile(cfg: StackConfig, env: Record<string, string>): Promise<void> {
+  const body = "# Written by `npm run local:up`. Local, throwaway keys only.\n" +
+    Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  let current = "";
+  try {
+    current = await Deno.readTextFile(cfg.envFile);
+  } catch { /* first start */ }
+  if (current !== body) await Deno.writeTextFile(cfg.envFile, body, { mode: 0o600 });
+}
+
+export async function gatewayPid(cfg: StackConfig): Promise<number | undefined> {
+  const pid = await readPid(`${cfg.dir}/gateway.pid`);
+  return pid && pidAlive(pid) ? pid : undefined;
+}
+
+async function healthy(cfg: StackConfig, keys: StackKeys): Promise<boolean> {
+  try {
+    const res = await fetch(`${cfg.apiUrl}/functions/v1/health`, {
+      headers: { authorization: `Bearer ${keys.anonKey}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Database up, bootstrapped and migrated. Prints progress with `say`. */
+export async function upDatabase(cfg: StackConfig, say: (s: string) => void): Promise<void> {
+  const created = await startCluster(cfg);
+  say(
+    `${
+      created ? "created and started" : "PostgreSQL running"
+    } on port ${cfg.dbPort} (${cfg.dataDir})`,
+  );
+  await applyBootstrap(cfg);
+  say("Supabase compatibility bootstrap applied");
+  const out = await pushMigrations(cfg);
+  say(
+    out.split("\n").filter((l) => l.trim()).map((l) => `  ${l}`).join("\n").replace(
+      /^ {2}/,
+      "migrations: ",
+    ),
+  );
+}
+
+/**
+ * Starts the stack in the background and returns once /functions/v1/health answers 200.
+ * With `foreground`, the gateway runs as a child of this process instead, and is returned.
+ */
+export async function up(
+  profile: Profile,
+  opts: { say?: (s: string) => void; foreground?: boolean } = {},
+): Promise<Stack & { gateway?: Deno.ChildProcess }> {
+  const say = opts.say ?? ((s: string) => console.log(s));
+  const cfg = loadConfig(profile);
+  await Deno.mkdir(cfg.logDir, { recursive: true });
+  const keys = await loadKeys(cfg);
+  const env = stackEnv(cfg, keys);
+
+  await upDatabase(cfg, say);
+
+  let gateway: Deno.ChildProcess | undefined;
+  const pid = await gatewayPid(cfg);
+  if (pid && await healthy(cfg, keys)) {
+    say(`gateway already running (pid ${pid}) on ${cfg.apiUrl}`);
+  } else {
+    if (pid) await stopGateway(cfg);
+    if (await portOpen(cfg.apiPort)) {
+      throw new Error(
+        `Free port ${cfg.apiPort} or set BENCHWATCH_API_PORT: another program is listening there`,
+      );
+    }
+    if (opts.foreground) {
+      const [exe, ...args] = gatewayArgs(cfg);
+      gateway = new Deno.Command(exe, { args, env: gatewayEnv(cfg, keys), stdin: "null" }).spawn();
+    } else {
+      // setsid detaches the gateway from this terminal, so it outlives `local:up`.
+      const child = new Deno.Command("setsid", {
+        args: ["-f", "sh", "-c", 'exec "$0" "$@" >>"$BW_LOG" 2>&1', ...gatewayArgs(cfg)],
+        env: { ...gatewayEnv(cfg, keys), BW_LOG: `${cfg.logDir}/gateway.log` },
+        stdin: "null",
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      await child.status;
+    }
+    await waitFor(
+      `the gateway on ${cfg.apiUrl} (log: ${cfg.logDir}/gateway.log)`,
+      () => healthy(cfg, keys),
+      60_000,
+      150,
+    );
+    say(`gateway serving ${cfg.apiUrl}/functions/v1/<name>`);
+  }
+  await writeEnvFile(cfg, env);
+  return { cfg, keys, env, gateway };
+}
+
+function gatewayArgs(cfg: StackConfig): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    "--no-prompt",
+    `--config=${cfg.repoRoot}/deno.json`,
+    `${cfg.repoRoot}/scripts/gateway/main.ts`,
+  ];
+}
+
+function gatewayEnv(cfg: StackConfig, keys: StackKeys): Record<string, string> {
+  return {
+    ...stackEnv(cfg, keys),
+    BENCHWATCH_REPO_ROOT: cfg.repoRoot,
+    BENCHWATCH_STACK_DIR: cfg.dir,
+    BENCHWATCH_API_PORT: String(cfg.apiPort),
+    BENCHWATCH_JWT_SECRET: keys.jwtSecret,
+  };
+}
+
+async function killAndWait(pid: number, what: string): Promise<void> {
+  try {
+    Deno.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  try {
+    await waitFor(`${what} (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 50);
+  } catch {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
+async function stopGateway(cfg: StackConfig): Promise<void> {
+  const pid = await gatewayPid(cfg);
+  if (pid) await killAndWait(pid, "the gateway");
+  // Workers whose gateway died without cleaning up.
+  try {
+    const pids = (await Deno.readTextFile(`${cfg.dir}/workers.pids`)).split("\n").map(Number)
+      .filter((n) => n > 0);
+    for (const p of pids) if (pidAlive(p)) await killAndWait(p, "a function worker");
+    await Deno.remove(`${cfg.dir}/workers.pids`).catch(() => {});
+  } catch { /* none recorded */ }
+  await Deno.remove(`${cfg.dir}/gateway.pid`).catch(() => {});
+}
+
+export async function down(
+  profile: Profile,
+  say: (s: string) => void = console.log,
+): Promise<void> {
+  const cfg = loadConfig(profile);
+  await stopGateway(cfg);
+  await stopCluster(cfg);
+  await waitFor(
+    `ports ${cfg.apiPort} and ${cfg.dbPort} to be free`,
+    async () => !(await portOpen(cfg.apiPort)) && !(await portOpen(cfg.dbPort)),
+    15_000,
+  );
+  say(`stopped the ${profile} stack (ports ${cfg.apiPort} and ${cfg.dbPort} are free)`);
+}
+
+export async function status(profile: Profile): Promise<string> {
+  const cfg = loadConfig(profile);
+  const db = await clusterRunning(cfg);
+  const gw = await gatewayPid(cfg);
+  const envReady = await exists(cfg.envFile);
+  return [
+    `profile:  ${profile}`,
+    `database: ${db ? `running on ${cfg.dbPort}` : "stopped"}`,
+    `gateway:  ${gw ? `running (pid ${gw}) on ${cfg.apiUrl}` : "stopped"}`,
+    `env file: ${envReady ? cfg.envFile : "not written yet"}`,
+  ].join("\n");
+}

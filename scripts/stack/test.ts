@@ -1,0 +1,184 @@
+// `npm test`: every suite, against a fresh stack of its own (the `test` profile, never
+// the one `npm start` serves). Static checks, pgTAP through pg_prove, Deno tests and
+// Node tests each report their counts; the last line is `N passed, N failed`.
+
+import { loadConfig } from "./config.ts";
+import { down, type Stack, up } from "./stack.ts";
+
+interface Tally {
+  suite: string;
+  passed: number;
+  failed: number;
+}
+
+const tallies: Tally[] = [];
+
+function header(title: string): void {
+  console.log(`\n━━ ${title} ${"━".repeat(Math.max(3, 70 - title.length))}`);
+}
+
+/** Runs a command with its output streamed live, and returns what it printed. */
+async function stream(
+  cmd: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const pump = async (s: ReadableStream<Uint8Array>, to: typeof Deno.stdout) => {
+    for await (const chunk of s) {
+      output += new TextDecoder().decode(chunk);
+      await to.write(chunk);
+    }
+  };
+  await Promise.all([pump(child.stdout, Deno.stdout), pump(child.stderr, Deno.stderr)]);
+  const { code } = await child.status;
+  return { code, output };
+}
+
+function stripAnsi(s: string): string {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+async function check(suite: string, cmd: string[], cwd?: string): Promise<void> {
+  header(suite);
+  const { code } = await stream(cmd, {}, cwd);
+  tallies.push({ suite, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 });
+  console.log(code === 0 ? `✓ ${suite}` : `✗ ${suite} (exit ${code})`);
+}
+
+async function listFiles(dir: string, pattern: RegExp): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string) {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(d));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === "node_modules" || e.name.startsWith(".")) continue;
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (pattern.test(e.name)) out.push(p);
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+async function staticChecks(root: string): Promise<void> {
+  const deno = Deno.execPath();
+  await check("deno fmt --check", [deno, "fmt", "--check"], root);
+  await check("deno lint", [deno, "lint"], root);
+  const tsFiles = [
+    ...await listFiles(`${root}/supabase`, /\.ts$/),
+    ...await listFiles(`${root}/scripts`, /\.ts$/),
+  ];
+  await check("deno check", [deno, "check", "--quiet", ...tsFiles], root);
+  try {
+    await Deno.stat(`${root}/tsconfig.json`);
+    await check("tsc --noEmit", [`${root}/node_modules/.bin/tsc`, "--noEmit", "-p", root], root);
+  } catch { /* no Node TypeScript yet */ }
+}
+
+async function pgTap(stack: Stack): Promise<void> {
+  header("pgTAP (pg_prove)");
+  const files = await listFiles(`${stack.cfg.repoRoot}/supabase/tests/database`, /\.test\.sql$/);
+  if (files.length === 0) {
+    tallies.push({ suite: "pgTAP", passed: 0, failed: 1 });
+    console.log("✗ no pgTAP files found under supabase/tests/database");
+    return;
+  }
+  const url = new URL(stack.cfg.dbUrl);
+  const { code, output } = await stream([
+    "pg_prove",
+    "--verbose",
+    "--ext",
+    ".sql",
+    "-h",
+    url.hostname,
+    "-p",
+    url.port,
+    "-U",
+    url.username,
+    "-d",
+    url.pathname.slice(1),
+    ...files,
+  ], { PGPASSWORD: decodeURIComponent(url.password), PGOPTIONS: "-c client_min_messages=warning" });
+  const lines = stripAnsi(output).split("\n");
+  const passed = lines.filter((l) => /^\s*ok \d+/.test(l)).length;
+  let failed = lines.filter((l) => /^\s*not ok \d+/.test(l)).length;
+  // A file that dies before planning its tests prints no "not ok": count it once.
+  if (code !== 0 && failed === 0) failed = 1;
+  tallies.push({ suite: "pgTAP", passed, failed });
+}
+
+async function denoTests(stack: Stack): Promise<void> {
+  header("Deno tests");
+  const root = stack.cfg.repoRoot;
+  const { code, output } = await stream(
+    [
+      Deno.execPath(),
+      "test",
+      "--allow-all",
+      "--no-prompt",
+      `--config=${root}/deno.json`,
+      "supabase/functions",
+      "supabase/tests",
+      "scripts",
+    ],
+    { ...stack.env, BENCHWATCH_JWT_SECRET: stack.keys.jwtSecret },
+    root,
+  );
+  const summary = stripAnsi(output).match(/(\d+) passed[^|\n]*\| (\d+) failed/g)?.pop();
+  const m = summary?.match(/(\d+) passed[^|\n]*\| (\d+) failed/);
+  const passed = m ? Number(m[1]) : 0;
+  let failed = m ? Number(m[2]) : 0;
+  if (code !== 0 && failed === 0) failed = 1;
+  tallies.push({ suite: "Deno tests", passed, failed });
+}
+
+export async function runTests(): Promise<number> {
+  const started = performance.now();
+  const cfg = loadConfig("test");
+  await staticChecks(cfg.repoRoot);
+
+  header("test stack");
+  // A fresh database every run: stop whatever a crashed run left, then wipe it.
+  await down("test", () => {});
+  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  let stack: Stack | undefined;
+  try {
+    stack = await up("test", { say: (s) => console.log(s) });
+    await pgTap(stack);
+    await denoTests(stack);
+  } catch (e) {
+    console.error(`✗ ${(e as Error).message}`);
+    tallies.push({ suite: "test stack", passed: 0, failed: 1 });
+  } finally {
+    await down("test", () => {}).catch((e) =>
+      console.error(`could not stop the test stack: ${e.message}`)
+    );
+  }
+
+  header("summary");
+  for (const t of tallies) {
+    console.log(
+      `${t.failed ? "✗" : "✓"} ${t.suite.padEnd(20)} ${t.passed} passed, ${t.failed} failed`,
+    );
+  }
+  const passed = tallies.reduce((a, t) => a + t.passed, 0);
+  const failed = tallies.reduce((a, t) => a + t.failed, 0);
+  console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}

@@ -1,0 +1,4 @@
+import { db } from "../_shared/db.ts";
+import { createHealthHandler } from "./handler.ts";
+
+Deno.serve(createHealthHandler({ sql: db() }));

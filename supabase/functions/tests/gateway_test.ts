@@ -1,0 +1,92 @@
+// The local gateway behaves like a hosted project's function edge: every function folder
+// is served at /functions/v1/<name>, and verify_jwt from config.toml is honoured.
+
+import assert from "node:assert/strict";
+import { SignJWT } from "jose";
+import { parse as parseToml } from "smol-toml";
+import { functionsUrl, stackEnv } from "./env.ts";
+
+const functionsDir = new URL("..", import.meta.url).pathname;
+
+function functionFolders(): string[] {
+  return [...Deno.readDirSync(functionsDir)]
+    .filter((e) => e.isDirectory && e.name !== "_shared" && e.name !== "tests")
+    .map((e) => e.name)
+    .sort();
+}
+
+async function forge(secret: string, role: string): Promise<string> {
+  return await new SignJWT({ role })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(secret));
+}
+
+Deno.test("gateway: health answers 200 through the gateway with the anon key", async () => {
+  const res = await fetch(`${functionsUrl()}/health`, {
+    headers: { authorization: `Bearer ${stackEnv("SUPABASE_ANON_KEY")}` },
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.database, "ok");
+  assert.equal(typeof body.schema.benchmark_transactions, "boolean");
+});
+
+Deno.test("gateway: verify_jwt rejects a missing JWT with 401", async () => {
+  const res = await fetch(`${functionsUrl()}/health`);
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).message, "Missing authorization header");
+});
+
+Deno.test("gateway: verify_jwt rejects a JWT signed with another secret with 401", async () => {
+  const forged = await forge("not-the-project-secret-not-the-project-secret", "service_role");
+  const res = await fetch(`${functionsUrl()}/health`, {
+    headers: { authorization: `Bearer ${forged}` },
+  });
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).message, "Invalid JWT");
+});
+
+Deno.test("gateway: a JWT signed with the project secret is accepted", async () => {
+  const token = await forge(stackEnv("BENCHWATCH_JWT_SECRET"), "authenticated");
+  const res = await fetch(`${functionsUrl()}/health`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+});
+
+Deno.test("gateway: every function folder is served, and nothing else", async () => {
+  const anon = { authorization: `Bearer ${stackEnv("SUPABASE_ANON_KEY")}` };
+  const folders = functionFolders();
+  assert.ok(folders.includes("health"));
+  for (const name of folders) {
+    const res = await fetch(`${functionsUrl()}/${name}`, { headers: anon });
+    const text = await res.text();
+    assert.ok(
+      !text.includes("Requested function was not found"),
+      `${name} is served (got ${res.status})`,
+    );
+  }
+  for (const hidden of ["_shared", "tests", "no-such-function"]) {
+    const res = await fetch(`${functionsUrl()}/${hidden}`, { headers: anon });
+    assert.equal(res.status, 404, `${hidden} is not served`);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("config.toml declares the product's functions, each with an explicit verify_jwt", () => {
+  const toml = parseToml(Deno.readTextFileSync(new URL("../../config.toml", import.meta.url))) as {
+    functions: Record<string, { verify_jwt?: boolean }>;
+  };
+  for (const name of ["ingest", "regressions", "notify-slack", "benchmarks", "health"]) {
+    assert.ok(toml.functions[name], `[functions.${name}] is declared`);
+    assert.equal(typeof toml.functions[name].verify_jwt, "boolean", `${name} sets verify_jwt`);
+  }
+  assert.equal(
+    toml.functions["notify-slack"].verify_jwt,
+    false,
+    "notify-slack checks its own signature",
+  );
+});
