@@ -9,7 +9,10 @@ import { exists, isRoot, pidAlive, run, waitFor } from "./proc.ts";
 const PG_BIN = Deno.env.get("BENCHWATCH_PG_BIN") || "/usr/lib/postgresql/15/bin";
 
 function asPostgres(cmd: string[]): string[] {
-  return isRoot() ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+  // From / so that postgres never needs to enter a checkout it may not be allowed into.
+  return isRoot()
+    ? ["runuser", "-u", "postgres", "--", "sh", "-c", 'cd / && exec "$@"', "sh", ...cmd]
+    : cmd;
 }
 
 async function postgresCanUse(dir: string): Promise<boolean> {
@@ -26,7 +29,7 @@ async function postgresCanUse(dir: string): Promise<boolean> {
 async function ensureDbRoot(cfg: StackConfig): Promise<string> {
   const dbRoot = `${cfg.dir}/db`;
   await Deno.mkdir(cfg.dir, { recursive: true });
-  if (await exists(dbRoot)) return dbRoot;
+  if (await exists(dbRoot)) return await Deno.realPath(dbRoot);
   await Deno.mkdir(dbRoot);
   if (isRoot()) {
     await run(["chown", "postgres:postgres", dbRoot]);
@@ -36,12 +39,23 @@ async function ensureDbRoot(cfg: StackConfig): Promise<string> {
       const tag = Array.from(new Uint8Array(digest).slice(0, 6))
         .map((b) => b.toString(16).padStart(2, "0")).join("");
       const target = `/var/tmp/benchwatch-${tag}`;
+      // <dir>/db did not exist, so whatever the target holds belongs to a wiped stack.
+      await Deno.remove(target, { recursive: true }).catch(() => {});
       await Deno.mkdir(target, { recursive: true });
       await run(["chown", "postgres:postgres", target]);
       await Deno.symlink(target, dbRoot);
     }
   }
-  return dbRoot;
+  return await Deno.realPath(dbRoot);
+}
+
+/** The data directory as the postgres user must name it: the real path, not through a link. */
+async function realDataDir(cfg: StackConfig): Promise<string> {
+  try {
+    return `${await Deno.realPath(`${cfg.dir}/db`)}/data`;
+  } catch {
+    return cfg.dataDir;
+  }
 }
 
 function serverConf(cfg: StackConfig): string {
@@ -65,8 +79,9 @@ function serverConf(cfg: StackConfig): string {
 }
 
 export async function clusterRunning(cfg: StackConfig): Promise<boolean> {
-  if (!(await exists(`${cfg.dataDir}/PG_VERSION`))) return false;
-  const res = await run(asPostgres([`${PG_BIN}/pg_ctl`, "-D", cfg.dataDir, "status"]), {
+  const dataDir = await realDataDir(cfg);
+  if (!(await exists(`${dataDir}/PG_VERSION`))) return false;
+  const res = await run(asPostgres([`${PG_BIN}/pg_ctl`, "-D", dataDir, "status"]), {
     check: false,
   });
   return res.code === 0;
@@ -75,15 +90,16 @@ export async function clusterRunning(cfg: StackConfig): Promise<boolean> {
 /** Creates the cluster if needed and starts it. Returns true when it created a new one. */
 export async function startCluster(cfg: StackConfig): Promise<boolean> {
   const dbRoot = await ensureDbRoot(cfg);
+  const dataDir = `${dbRoot}/data`;
   let created = false;
-  if (!(await exists(`${cfg.dataDir}/PG_VERSION`))) {
+  if (!(await exists(`${dataDir}/PG_VERSION`))) {
     const pwfile = `${dbRoot}/.pwfile`;
     await Deno.writeTextFile(pwfile, "postgres\n");
     if (isRoot()) await run(["chown", "postgres:postgres", pwfile]);
     await run(asPostgres([
       `${PG_BIN}/initdb`,
       "-D",
-      cfg.dataDir,
+      dataDir,
       "-U",
       "postgres",
       "--auth-local=trust",
@@ -95,7 +111,7 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
     ]));
     await Deno.remove(pwfile);
     await Deno.writeTextFile(
-      `${cfg.dataDir}/postgresql.conf`,
+      `${dataDir}/postgresql.conf`,
       "\ninclude 'benchwatch.conf'\n",
       { append: true },
     );
@@ -103,7 +119,7 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
   }
   if (await clusterRunning(cfg)) return created;
 
-  const confPath = `${cfg.dataDir}/benchwatch.conf`;
+  const confPath = `${dataDir}/benchwatch.conf`;
   await Deno.writeTextFile(confPath, serverConf(cfg));
   if (isRoot()) await run(["chown", "postgres:postgres", confPath]);
 
@@ -111,7 +127,7 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
     asPostgres([
       `${PG_BIN}/pg_ctl`,
       "-D",
-      cfg.dataDir,
+      dataDir,
       "-l",
       `${dbRoot}/postgres.log`,
       "-w",
@@ -142,9 +158,10 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
 
 export async function stopCluster(cfg: StackConfig): Promise<void> {
   if (!(await clusterRunning(cfg))) return;
-  const pid = Number((await Deno.readTextFile(`${cfg.dataDir}/postmaster.pid`)).split("\n")[0]);
+  const dataDir = await realDataDir(cfg);
+  const pid = Number((await Deno.readTextFile(`${dataDir}/postmaster.pid`)).split("\n")[0]);
   await run(
-    asPostgres([`${PG_BIN}/pg_ctl`, "-D", cfg.dataDir, "-m", "fast", "-w", "-t", "60", "stop"]),
+    asPostgres([`${PG_BIN}/pg_ctl`, "-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"]),
   );
   // pg_ctl returns once the pid file is gone, a moment before the postmaster exits.
   await waitFor(`PostgreSQL (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 20);
