@@ -13,6 +13,7 @@
 import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { startRelay } from "./relay.ts";
+import { startSlackSink } from "./slack-sink.ts";
 
 function required(name: string): string {
   const v = Deno.env.get(name);
@@ -299,6 +300,13 @@ async function handleStatic(url: URL): Promise<Response> {
 
 let shuttingDown = false;
 const relay = await startRelay(baseFunctionEnv.SUPABASE_DB_URL, log);
+const sinkPort = Number(Deno.env.get("BENCHWATCH_SLACK_SINK_PORT") ?? 0);
+const sink = sinkPort
+  ? startSlackSink(sinkPort, {
+    print: Deno.env.get("BENCHWATCH_SLACK_SINK_PRINT") === "1",
+    log: (s) => console.log(s),
+  })
+  : undefined;
 
 // Start every function up front, so the first request is not slowed by a cold start.
 await Promise.all([...known].map((n) => getWorker(n).catch((e) => log(e.message))));
@@ -333,6 +341,8 @@ async function shutdown(): Promise<void> {
   }
   await Promise.all([...workers.values()].map((w) => w.child.status));
   await relay.stop().catch(() => {});
+  // The sink may be holding a deliberately unanswered request; do not wait for it.
+  void sink?.server.shutdown();
   await server.shutdown();
   await Deno.remove(`${stackDir}/gateway.pid`).catch(() => {});
   await Deno.remove(`${stackDir}/workers.pids`).catch(() => {});

@@ -29,6 +29,21 @@ export function stackEnv(cfg: StackConfig, keys: StackKeys): Record<string, stri
   };
 }
 
+/**
+ * The local `supabase secrets set`: what the functions get beyond the platform's own
+ * variables. Slack goes to the local sink unless SLACK_WEBHOOK_URL is set.
+ */
+async function writeFunctionSecrets(cfg: StackConfig): Promise<void> {
+  const sink = `http://127.0.0.1:${cfg.slackSinkPort}`;
+  const secrets: Record<string, string> = {
+    SLACK_WEBHOOK_URL: Deno.env.get("SLACK_WEBHOOK_URL") || `${sink}/services/local/sink`,
+    BENCHWATCH_SLACK_TEST_SINK: sink,
+    BENCHWATCH_DASHBOARD_URL: `${cfg.apiUrl}/`,
+  };
+  const body = Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  await Deno.writeTextFile(`${cfg.dir}/functions.env`, body, { mode: 0o600 });
+}
+
 async function writeEnvFile(cfg: StackConfig, env: Record<string, string>): Promise<void> {
   const body = "# Written by `npm run local:up`. Local, throwaway keys only.\n" +
     Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
@@ -98,11 +113,14 @@ export async function up(
     say(`gateway already running (pid ${pid}) on ${cfg.apiUrl}`);
   } else {
     if (pid) await stopGateway(cfg);
-    if (await portOpen(cfg.apiPort)) {
-      throw new Error(
-        `Free port ${cfg.apiPort} or set BENCHWATCH_API_PORT: another program is listening there`,
-      );
+    for (const [p, name] of [[cfg.apiPort, "API"], [cfg.slackSinkPort, "SLACK_SINK"]] as const) {
+      if (await portOpen(p)) {
+        throw new Error(
+          `Free port ${p} or set BENCHWATCH_${name}_PORT: another program is listening there`,
+        );
+      }
     }
+    await writeFunctionSecrets(cfg);
     if (opts.foreground) {
       const [exe, ...args] = gatewayArgs(cfg);
       gateway = new Deno.Command(exe, { args, env: gatewayEnv(cfg, keys), stdin: "null" }).spawn();
@@ -143,6 +161,8 @@ function gatewayArgs(cfg: StackConfig): string[] {
 function gatewayEnv(cfg: StackConfig, keys: StackKeys): Record<string, string> {
   return {
     ...stackEnv(cfg, keys),
+    BENCHWATCH_SLACK_SINK_PORT: String(cfg.slackSinkPort),
+    BENCHWATCH_SLACK_SINK_PRINT: cfg.profile === "dev" ? "1" : "0",
     BENCHWATCH_REPO_ROOT: cfg.repoRoot,
     BENCHWATCH_STACK_DIR: cfg.dir,
     BENCHWATCH_API_PORT: String(cfg.apiPort),
@@ -185,12 +205,12 @@ export async function down(
   const cfg = loadConfig(profile);
   await stopGateway(cfg);
   await stopCluster(cfg);
-  await waitFor(
-    `ports ${cfg.apiPort} and ${cfg.dbPort} to be free`,
-    async () => !(await portOpen(cfg.apiPort)) && !(await portOpen(cfg.dbPort)),
-    15_000,
-  );
-  say(`stopped the ${profile} stack (ports ${cfg.apiPort} and ${cfg.dbPort} are free)`);
+  const ports = [cfg.apiPort, cfg.slackSinkPort, cfg.dbPort];
+  await waitFor(`ports ${ports.join(", ")} to be free`, async () => {
+    for (const p of ports) if (await portOpen(p)) return false;
+    return true;
+  }, 15_000);
+  say(`stopped the ${profile} stack (ports ${ports.join(", ")} are free)`);
 }
 
 export async function status(profile: Profile): Promise<string> {

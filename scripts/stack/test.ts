@@ -136,7 +136,11 @@ async function denoTests(stack: Stack): Promise<void> {
       "supabase/tests",
       "scripts",
     ],
-    { ...stack.env, BENCHWATCH_JWT_SECRET: stack.keys.jwtSecret },
+    {
+      ...stack.env,
+      BENCHWATCH_JWT_SECRET: stack.keys.jwtSecret,
+      BENCHWATCH_SLACK_SINK_URL: `http://127.0.0.1:${stack.cfg.slackSinkPort}`,
+    },
     root,
   );
   const summary = stripAnsi(output).match(/(\d+) passed[^|\n]*\| (\d+) failed/g)?.pop();

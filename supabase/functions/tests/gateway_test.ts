@@ -90,3 +90,42 @@ Deno.test("config.toml declares the product's functions, each with an explicit v
     "notify-slack checks its own signature",
   );
 });
+
+Deno.test("slack sink: answers a post as Slack does, records it, and misbehaves on request", async () => {
+  const sink = stackEnv("BENCHWATCH_SLACK_SINK_URL");
+  await fetch(`${sink}/_sink/messages`, { method: "DELETE" });
+  const message = {
+    text: "fallback",
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: "*f1* dropped" } }],
+  };
+  const ok = await fetch(`${sink}/services/T/B/x`, {
+    method: "POST",
+    body: JSON.stringify(message),
+  });
+  assert.equal(ok.status, 200);
+  assert.equal(await ok.text(), "ok");
+
+  const set = await fetch(`${sink}/_sink/behaviour`, {
+    method: "POST",
+    body: JSON.stringify({ mode: "rate_limited", retry_after: 2, times: 1 }),
+  });
+  assert.equal(set.status, 200);
+  await set.body?.cancel();
+  const limited = await fetch(`${sink}/services/T/B/x`, {
+    method: "POST",
+    body: JSON.stringify(message),
+  });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get("retry-after"), "2");
+  await limited.body?.cancel();
+  const after = await fetch(`${sink}/services/T/B/x`, {
+    method: "POST",
+    body: JSON.stringify(message),
+  });
+  assert.equal(after.status, 200, "it answers ok again once the misbehaviour is used up");
+  await after.body?.cancel();
+
+  const got = await (await fetch(`${sink}/_sink/messages`)).json();
+  assert.deepEqual(got.map((m: { answered: string }) => m.answered), ["ok", "rate_limited", "ok"]);
+  assert.deepEqual(got[0].body, message);
+});
