@@ -1,0 +1,110 @@
+// The ingest body: one run as in the setup guide's Step 5 JSON, or `{ runs: [...] }` for a
+// batch stored all-or-nothing. The `ingest` function and the Node CLI both import this file,
+// so it depends on zod alone (no Deno globals).
+
+import { z } from "zod";
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const MetricName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-\/]+$/);
+
+// z.number() already rejects NaN and ±Infinity (JSON's 1e999 parses to Infinity). zod's
+// records drop a "__proto__" key rather than assign it, so it can never reach the database.
+export const MetricsSchema = z.record(MetricName, z.number())
+  .refine((m) => Object.keys(m).length >= 1, { message: "Add at least one metric" })
+  .refine((m) => Object.keys(m).length <= 200, { message: "Send at most 200 metrics per run" });
+
+const FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+export const RunSchema = z.strictObject({
+  model_version: text(200),
+  dataset_version: text(200),
+  prompt_version: text(200),
+  model_provider: text(100),
+  metrics: MetricsSchema,
+  environment: text(100).default("default"),
+  commit_sha: text(100),
+  branch_name: text(255).optional(),
+  run_id: text(255).optional(),
+  triggered_by: text(255).optional(),
+  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  notes: z.string().max(10_000).optional(),
+  dataset_size: z.int().positive().max(2_147_483_647).optional(),
+  duration_seconds: z.number().nonnegative().optional(),
+  created_at: z.iso.datetime({ offset: true })
+    .refine((at) => Date.parse(at) <= Date.now() + FUTURE_SKEW_MS, {
+      message: "Send a created_at no more than 5 minutes in the future",
+    })
+    .optional(),
+}).superRefine((run, ctx) => {
+  const seen = new Set<string>();
+  run.tags?.forEach((tag, i) => {
+    if (seen.has(tag)) {
+      ctx.addIssue({ code: "custom", path: ["tags", i], message: `Remove duplicate tag "${tag}"` });
+    }
+    seen.add(tag);
+  });
+});
+
+const BatchSchema = z.strictObject({ runs: z.array(RunSchema).min(1).max(1000) });
+
+export const IngestBodySchema = z.union([RunSchema, BatchSchema]);
+
+export type Run = z.output<typeof RunSchema>;
+export type IngestBody = z.output<typeof IngestBodySchema>;
+
+export function normalizeIngestBody(body: IngestBody): Run[] {
+  return "runs" in body ? body.runs : [body];
+}
+
+/**
+ * Parses an ingest body into its runs. It accepts exactly what IngestBodySchema accepts, but
+ * picks the branch by the presence of `runs`, so errors point at the offending field instead
+ * of being one opaque "invalid_union" issue.
+ */
+export function parseIngestBody(
+  input: unknown,
+): { success: true; runs: Run[] } | { success: false; error: z.ZodError } {
+  const isBatch = typeof input === "object" && input !== null && Object.hasOwn(input, "runs");
+  const result = isBatch ? BatchSchema.safeParse(input) : RunSchema.safeParse(input);
+  return result.success
+    ? { success: true, runs: normalizeIngestBody(result.data) }
+    : { success: false, error: result.error };
+}
+
+export interface FormattedIssue {
+  /** JSON Pointer (RFC 6901) to the offending value; "" is the whole body. */
+  path: string;
+  message: string;
+  code: string;
+}
+
+const pointer = (path: readonly PropertyKey[]): string =>
+  path.map((p) => "/" + String(p).replaceAll("~", "~0").replaceAll("/", "~1")).join("");
+
+/** Flattens zod issues for the 400 problem body's `details.issues`, one per unknown key. */
+export function formatZodIssues(error: z.ZodError): FormattedIssue[] {
+  return error.issues.flatMap((issue): FormattedIssue[] => {
+    switch (issue.code) {
+      case "unrecognized_keys":
+        return issue.keys.map((key) => ({
+          path: pointer([...issue.path, key]),
+          message: `Remove unknown field "${key}"`,
+          code: issue.code,
+        }));
+      case "invalid_key":
+        return [{
+          path: pointer(issue.path),
+          message: `${issue.message}: ${issue.issues.map((i) => i.message).join("; ")}`,
+          code: issue.code,
+        }];
+      default:
+        return [{ path: pointer(issue.path), message: issue.message, code: issue.code }];
+    }
+  });
+}
+
+/** The request body's JSON Schema, for the generated OpenAPI document. */
+export function ingestJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(IngestBodySchema, { io: "input" });
+}
