@@ -90,6 +90,28 @@ async function staticChecks(root: string): Promise<void> {
   } catch { /* no Node TypeScript yet */ }
 }
 
+/** plpgsql_check through the real CLI, over our schemas (pgTAP's own functions are not ours). */
+async function dbLint(stack: Stack): Promise<void> {
+  header("supabase db lint");
+  const { code, output } = await stream([
+    `${stack.cfg.repoRoot}/node_modules/.bin/supabase`,
+    "db",
+    "lint",
+    "--db-url",
+    `${stack.cfg.dbUrl}?sslmode=disable`,
+    "--workdir",
+    stack.cfg.repoRoot,
+    "--schema",
+    "public,benchwatch_private",
+    "--level",
+    "error",
+    "--fail-on",
+    "error",
+  ]);
+  const clean = code === 0 && output.includes("No schema errors found");
+  tallies.push({ suite: "supabase db lint", passed: clean ? 1 : 0, failed: clean ? 0 : 1 });
+}
+
 async function pgTap(stack: Stack): Promise<void> {
   header("pgTAP (pg_prove)");
   const files = await listFiles(`${stack.cfg.repoRoot}/supabase/tests/database`, /\.test\.sql$/);
@@ -163,6 +185,7 @@ export async function runTests(): Promise<number> {
   let stack: Stack | undefined;
   try {
     stack = await up("test", { say: (s) => console.log(s) });
+    await dbLint(stack);
     await pgTap(stack);
     await denoTests(stack);
   } catch (e) {
