@@ -251,11 +251,9 @@ async function handleFunction(req: Request, url: URL): Promise<Response> {
       headers,
       body: req.body,
       redirect: "manual",
-      signal: req.signal,
     });
     return new Response(res.body, { status: res.status, headers: res.headers });
   } catch (e) {
-    if (req.signal.aborted) return new Response(null, { status: 499 });
     log(`function ${name}: ${(e as Error).message}`);
     return jsonResponse(502, { code: "WORKER_ERROR", message: `Function ${name} did not answer` });
   }

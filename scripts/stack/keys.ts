@@ -24,6 +24,19 @@ export async function signRoleKey(secret: string, role: string): Promise<string>
     .sign(new TextEncoder().encode(secret));
 }
 
+/** A throwaway secret kept in a file of the stack's directory, made on first use. */
+async function fileSecret(path: string, generate: () => string): Promise<string> {
+  try {
+    const s = (await Deno.readTextFile(path)).trim();
+    if (s.length >= 32) return s;
+  } catch { /* first start */ }
+  const secret = generate();
+  await Deno.writeTextFile(path, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
+const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+
 async function loadOrCreateSecret(cfg: StackConfig): Promise<string> {
   if (cfg.jwtSecretFromEnv) {
     if (cfg.jwtSecretFromEnv.length < 32) {
@@ -33,15 +46,17 @@ async function loadOrCreateSecret(cfg: StackConfig): Promise<string> {
     }
     return cfg.jwtSecretFromEnv;
   }
-  try {
-    const s = (await Deno.readTextFile(cfg.jwtSecretFile)).trim();
-    if (s.length >= 32) return s;
-  } catch { /* first start */ }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   await Deno.mkdir(cfg.dir, { recursive: true });
-  await Deno.writeTextFile(cfg.jwtSecretFile, secret + "\n", { mode: 0o600 });
-  return secret;
+  return await fileSecret(
+    cfg.jwtSecretFile,
+    () => Array.from(randomBytes(32), (b) => b.toString(16).padStart(2, "0")).join(""),
+  );
+}
+
+/** The Standard Webhooks secret the database signs notify-slack calls with (whsec_...). */
+export async function loadWebhookSecret(cfg: StackConfig): Promise<string> {
+  await Deno.mkdir(cfg.dir, { recursive: true });
+  return await fileSecret(`${cfg.dir}/webhook-secret`, () => `whsec_${randomBytes(32).toBase64()}`);
 }
 
 export async function loadKeys(cfg: StackConfig): Promise<StackKeys> {

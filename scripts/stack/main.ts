@@ -4,6 +4,7 @@
 import { loadConfig } from "./config.ts";
 import { clusterRunning } from "./postgres.ts";
 import { down, gatewayPid, status, up } from "./stack.ts";
+import { loadDemo } from "./demo.ts";
 import { runTests } from "./test.ts";
 
 const USAGE = `Usage: deno run -A scripts/stack/main.ts <command> [--profile dev|test]
@@ -26,6 +27,8 @@ async function start(profile: string): Promise<number> {
   const gatewayWasRunning = (await gatewayPid(cfg)) !== undefined;
   const stack = await up(profile, { foreground: true });
 
+  await loadDemo(stack.env, (s) => console.log(s));
+
   console.log(`
 benchwatch is running.
 
@@ -34,11 +37,18 @@ benchwatch is running.
   Database:    ${stack.env.SUPABASE_DB_URL}
   Keys:        ${cfg.envFile}
 
-Push a first result (in another terminal):
+Push a first result (in another terminal, from this folder):
 
   set -a; . ${cfg.envFile}; set +a
-  curl -s "$SUPABASE_URL/functions/v1/health" -H "Authorization: Bearer $SUPABASE_ANON_KEY"
+  curl -s -X POST "$SUPABASE_URL/functions/v1/ingest" \\
+    -H "Authorization: Bearer $SUPABASE_SERVICE_ROLE_KEY" -H "Content-Type: application/json" \\
+    -d '{"model_version": "test-v1.0", "dataset_version": "test-set-v1",
+         "prompt_version": "test-prompt-v1", "model_provider": "openai",
+         "environment": "local", "commit_sha": "'"$(git rev-parse HEAD)"'",
+         "metrics": {"precision": 0.91, "recall": 0.88, "f1": 0.895,
+                     "latency_ms": 412, "analysis_cost": 0.0042}}'
 
+Slack messages go to a local sink and are printed here (set SLACK_WEBHOOK_URL for real Slack).
 Press Ctrl-C to stop.`);
 
   const stopped = Promise.withResolvers<void>();

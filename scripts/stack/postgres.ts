@@ -191,3 +191,28 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
   ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
   return (res.stderr + res.stdout).trim();
 }
+
+/**
+ * Points the database webhook at this stack's notify-slack, as `benchwatch webhook setup`
+ * does on a hosted project: the functions URL and signing secret go into vault.
+ */
+export async function configureWebhook(
+  cfg: StackConfig,
+  opts: { functionsUrl: string; secret: string },
+): Promise<void> {
+  await run([
+    "psql",
+    cfg.dbUrl,
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-v",
+    `url=${opts.functionsUrl}`,
+    "-v",
+    `secret=${opts.secret}`,
+  ], {
+    stdin: "select benchwatch_private.configure_webhook(:'url', :'secret');\n",
+    env: { PGOPTIONS: "-c client_min_messages=warning" },
+  });
+}

@@ -3,23 +3,33 @@
 // healthy stack it only re-applies pending migrations and rewrites the same env file.
 
 import { loadConfig, type Profile, type StackConfig } from "./config.ts";
-import { loadKeys, type StackKeys } from "./keys.ts";
+import { loadKeys, loadWebhookSecret, type StackKeys } from "./keys.ts";
 import {
   applyBootstrap,
   clusterRunning,
+  configureWebhook,
   pushMigrations,
   startCluster,
   stopCluster,
 } from "./postgres.ts";
 import { exists, pidAlive, portOpen, readPid, waitFor } from "./proc.ts";
 
+/** What `.local/env` holds: the variables a hosted project gives its clients. */
+export interface StackEnv {
+  SUPABASE_URL: string;
+  SUPABASE_DB_URL: string;
+  SUPABASE_ANON_KEY: string;
+  SUPABASE_SERVICE_ROLE_KEY: string;
+  DASHBOARD_URL: string;
+}
+
 export interface Stack {
   cfg: StackConfig;
   keys: StackKeys;
-  env: Record<string, string>;
+  env: StackEnv;
 }
 
-export function stackEnv(cfg: StackConfig, keys: StackKeys): Record<string, string> {
+export function stackEnv(cfg: StackConfig, keys: StackKeys): StackEnv {
   return {
     SUPABASE_URL: cfg.apiUrl,
     SUPABASE_DB_URL: cfg.dbUrl,
@@ -44,7 +54,7 @@ async function writeFunctionSecrets(cfg: StackConfig): Promise<void> {
   await Deno.writeTextFile(`${cfg.dir}/functions.env`, body, { mode: 0o600 });
 }
 
-async function writeEnvFile(cfg: StackConfig, env: Record<string, string>): Promise<void> {
+async function writeEnvFile(cfg: StackConfig, env: StackEnv): Promise<void> {
   const body = "# Written by `npm run local:up`. Local, throwaway keys only.\n" +
     Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
   let current = "";
@@ -89,6 +99,11 @@ export async function upDatabase(cfg: StackConfig, say: (s: string) => void): Pr
       "migrations: ",
     ),
   );
+  await configureWebhook(cfg, {
+    functionsUrl: `${cfg.apiUrl}/functions/v1`,
+    secret: await loadWebhookSecret(cfg),
+  });
+  say("database webhook -> notify-slack configured in vault");
 }
 
 /**

@@ -1,0 +1,86 @@
+// GET /functions/v1/benchmarks: the dashboard's read API, with the anon key.
+//   ?view=snapshot (default)  latest run per series with deltas against its baseline
+//   ?view=trend&<series>&metric=f1[&from&to&max_points]  one metric over time, raw or daily
+//   ?view=filters | series | tags                         what the sidebar offers
+//   ?view=run&transaction_id=<uuid>                       one run's recorded verdict
+// Each view is one SQL call returning JSON.
+
+import { BenchmarksQuerySchema, queryObject } from "../_shared/api-schemas.ts";
+import type { Sql } from "../_shared/db.ts";
+import { json, preflight, problem } from "../_shared/http.ts";
+import { formatZodIssues } from "../_shared/schemas.ts";
+import { sqlProblem } from "../_shared/sql-errors.ts";
+
+export interface BenchmarksDeps {
+  sql: Sql;
+}
+
+export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) => Promise<Response> {
+  const { sql } = deps;
+  return async (req: Request): Promise<Response> => {
+    const pre = preflight(req);
+    if (pre) return pre;
+    if (req.method !== "GET") {
+      await req.body?.cancel();
+      return problem(405, "method_not_allowed", "Use GET: benchmarks is read-only", undefined, {
+        allow: "GET, OPTIONS",
+      });
+    }
+    const params = queryObject(new URL(req.url).searchParams);
+    const parsed = BenchmarksQuerySchema.safeParse({ view: "snapshot", ...params });
+    if (!parsed.success) {
+      return problem(400, "invalid_query", "Fix the query string", {
+        issues: formatZodIssues(parsed.error),
+      });
+    }
+    const q = parsed.data;
+    try {
+      switch (q.view) {
+        case "snapshot": {
+          const { view: _view, ...filters } = q;
+          const [r] = await sql`select benchwatch_private.current_snapshot(${
+            sql.json(filters)
+          }) as v`;
+          return json(200, r.v);
+        }
+        case "trend": {
+          const series = {
+            model_version: q.model_version,
+            model_provider: q.model_provider,
+            dataset_version: q.dataset_version,
+            prompt_version: q.prompt_version,
+            environment: q.environment,
+          };
+          const [r] = await sql`
+            select benchwatch_private.metric_trend(${sql.json(series)}, ${q.metric},
+              ${q.from ?? null}::timestamptz, ${q.to ?? null}::timestamptz,
+              ${q.max_points ?? 2000}) as v`;
+          return json(200, r.v);
+        }
+        case "filters": {
+          const [r] = await sql`select benchwatch_private.filter_values() as v`;
+          return json(200, r.v);
+        }
+        case "tags": {
+          const [r] = await sql`select benchwatch_private.filter_values() -> 'tags' as v`;
+          return json(200, { tags: r.v });
+        }
+        case "series": {
+          const [r] = await sql`select benchwatch_private.series_list() as v`;
+          return json(200, { series: r.v });
+        }
+        case "run": {
+          const [r] = await sql`
+            select benchwatch_private.run_verdicts(${q.transaction_id}::uuid, null) as v`;
+          const v = r.v as { verdict: string; runs: unknown[] };
+          if (v.verdict === "not_found") {
+            return problem(404, "run_not_found", `No run has transaction id ${q.transaction_id}`);
+          }
+          return json(200, v.runs[0]);
+        }
+      }
+    } catch (e) {
+      return sqlProblem(e, `benchmarks ${q.view}`);
+    }
+  };
+}

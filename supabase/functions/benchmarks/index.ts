@@ -1,0 +1,4 @@
+import { db } from "../_shared/db.ts";
+import { createBenchmarksHandler } from "./handler.ts";
+
+Deno.serve(createBenchmarksHandler({ sql: db() }));

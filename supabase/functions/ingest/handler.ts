@@ -1,0 +1,119 @@
+// POST /functions/v1/ingest: CI records one run (the setup guide's JSON plus run metadata)
+// or a batch `{ runs: [...] }` of up to 1000, all or nothing. The body is validated with the
+// shared zod schemas; everything else (identity, snapshot, regression verdict, alerts,
+// the webhook) happens in one SQL call, in one transaction.
+
+import { classifyCaller, hashToken } from "../_shared/auth.ts";
+import { readJsonBody } from "../_shared/body.ts";
+import type { Sql } from "../_shared/db.ts";
+import { json, preflight, problem } from "../_shared/http.ts";
+import { formatZodIssues, parseIngestBody } from "../_shared/schemas.ts";
+import { sqlProblem } from "../_shared/sql-errors.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface IngestDeps {
+  sql: Sql;
+  serviceRoleKey: string;
+  anonKey: string;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+async function authorize(req: Request, deps: IngestDeps): Promise<Response | null> {
+  const caller = classifyCaller(req, deps);
+  switch (caller.kind) {
+    case "service_role":
+      return null;
+    case "none":
+      return problem(
+        401,
+        "missing_credentials",
+        "Send the service role key or an ingest token: Authorization: Bearer <key>",
+      );
+    case "anon":
+      return problem(
+        403,
+        "read_only_key",
+        "Permission denied: this is the anon (read-only) key. CI must send SUPABASE_SERVICE_ROLE_KEY " +
+          "or an ingest token (benchwatch tokens create)",
+      );
+    case "authenticated_jwt":
+      return problem(
+        403,
+        "forbidden",
+        "Permission denied: user JWTs cannot record runs. CI must send SUPABASE_SERVICE_ROLE_KEY " +
+          "or an ingest token (benchwatch tokens create)",
+      );
+    case "token": {
+      const [row] = await deps.sql<{ id: string | null }[]>`
+        select benchwatch_private.authenticate_ingest_token(${await hashToken(
+        caller.token,
+      )}) as id`;
+      if (row?.id) return null;
+      return problem(
+        401,
+        "invalid_token",
+        "Use a valid key: this ingest token is unknown or revoked (benchwatch tokens list)",
+      );
+    }
+  }
+}
+
+export function createIngestHandler(deps: IngestDeps): (req: Request) => Promise<Response> {
+  return async (req: Request): Promise<Response> => {
+    const pre = preflight(req);
+    if (pre) return pre;
+    if (req.method !== "POST") {
+      await req.body?.cancel();
+      return problem(405, "method_not_allowed", "Use POST to record runs", undefined, {
+        allow: "POST, OPTIONS",
+      });
+    }
+
+    let denied: Response | null;
+    try {
+      denied = await authorize(req, deps);
+    } catch (e) {
+      await req.body?.cancel();
+      return sqlProblem(e, "ingest: token lookup");
+    }
+    if (denied) {
+      await req.body?.cancel();
+      return denied;
+    }
+
+    const key = req.headers.get("idempotency-key");
+    if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+      await req.body?.cancel();
+      return problem(
+        400,
+        "invalid_idempotency_key",
+        "Send an Idempotency-Key of 1 to 255 printable ASCII characters without spaces",
+      );
+    }
+
+    const body = await readJsonBody(req, { maxBytes: MAX_BODY_BYTES });
+    if (!body.ok) return body.response;
+    const parsed = parseIngestBody(body.value);
+    if (!parsed.success) {
+      return problem(400, "invalid_body", "Fix the body: it does not match the ingest schema", {
+        issues: formatZodIssues(parsed.error),
+      });
+    }
+
+    let result: { runs: Record<string, unknown>[] };
+    try {
+      const [row] = await deps.sql<{ result: { runs: Record<string, unknown>[] } }[]>`
+        select benchwatch_private.ingest_runs(${deps.sql.json(parsed.runs)}, ${key}) as result`;
+      result = row.result;
+    } catch (e) {
+      return sqlProblem(e, "ingest");
+    }
+
+    const replayed = result.runs.every((r) => r.replayed === true);
+    const headers = replayed ? { "idempotent-replayed": "true" } : undefined;
+    const isBatch = typeof body.value === "object" && body.value !== null && "runs" in body.value;
+    return json(201, isBatch ? result : result.runs[0], headers);
+  };
+}

@@ -1,0 +1,169 @@
+// POST /functions/v1/notify-slack: called only by the database webhook (and its pg_cron
+// sweeper), signed with Standard Webhooks HMAC-SHA256. It claims the alert events that are
+// due, posts one Slack message per run (regressed or recovered), and records each outcome
+// on the alert. Delivery is at-least-once; claims (FOR UPDATE SKIP LOCKED with a lease) and
+// webhook-id de-duplication keep concurrent or repeated calls from posting twice.
+
+import type { Sql } from "../_shared/db.ts";
+import { json, problem } from "../_shared/http.ts";
+import {
+  type AlertMetric,
+  buildSlackMessage,
+  postToSlack,
+  type RunAlertEvent,
+  validateSlackUrl,
+} from "../_shared/slack.ts";
+import { sqlProblem } from "../_shared/sql-errors.ts";
+import { verifyWebhook } from "../_shared/webhook.ts";
+
+export interface NotifySlackDeps {
+  sql: Sql;
+  slackWebhookUrl: string | null;
+  /** Origin of the local Slack capture, the one non-Slack URL allowed. */
+  allowedTestSink: string | null;
+  dashboardUrl: string | null;
+  repositoryUrl: string | null;
+  fetch?: typeof fetch;
+  now?: () => number;
+  slackTimeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface AlertGroup {
+  kind: "regressed" | "recovered";
+  transaction_id: string;
+  series: RunAlertEvent["series"];
+  baseline_model_version: string | null;
+  commit_sha: string | null;
+  branch_name: string | null;
+  run_id: string | null;
+  created_at: string | null;
+  alert_ids: string[];
+  metrics: AlertMetric[];
+}
+
+export interface DeliverySummary {
+  sent: number;
+  skipped: number;
+  transient: number;
+  permanent: number;
+  deferred: number;
+}
+
+const MAX_BODY = 64 * 1024;
+const CLAIM_BATCH = 25;
+const MAX_ROUNDS = 20;
+
+/** The signing secret lives in vault; cache it briefly to spare a query per call. */
+function secretReader(sql: Sql): () => Promise<string | null> {
+  let cached: { value: string | null; at: number } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 30_000) return cached.value;
+    const [r] = await sql`select benchwatch_private.webhook_config() ->> 'secret' as secret`;
+    cached = { value: r.secret ?? null, at: Date.now() };
+    return cached.value;
+  };
+}
+
+export async function deliverDueAlerts(deps: NotifySlackDeps): Promise<DeliverySummary> {
+  const { sql } = deps;
+  const summary: DeliverySummary = { sent: 0, skipped: 0, transient: 0, permanent: 0, deferred: 0 };
+  const urlCheck = deps.slackWebhookUrl
+    ? validateSlackUrl(deps.slackWebhookUrl, { allowedTestSink: deps.allowedTestSink })
+    : null;
+  const complete = async (
+    g: AlertGroup,
+    outcome: string,
+    error: string | null,
+    status: number | null,
+  ) => {
+    await sql`select benchwatch_private.complete_alert_events(${g.alert_ids}::uuid[], ${g.kind},
+      ${outcome}, ${error}, ${status})`;
+  };
+
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const [r] = await sql<{ groups: AlertGroup[] }[]>`
+      select benchwatch_private.claim_alert_events(${CLAIM_BATCH}, 60) as groups`;
+    const groups = r.groups ?? [];
+    if (groups.length === 0) break;
+    for (const [i, g] of groups.entries()) {
+      if (!deps.slackWebhookUrl) {
+        await complete(g, "skipped", "SLACK_WEBHOOK_URL is not set", null);
+        summary.skipped++;
+        continue;
+      }
+      if (urlCheck && !urlCheck.ok) {
+        await complete(g, "permanent", urlCheck.reason, null);
+        summary.permanent++;
+        continue;
+      }
+      const message = buildSlackMessage({
+        ...g,
+        baseline_model_version: g.baseline_model_version ?? undefined,
+        created_at: g.created_at ?? new Date().toISOString(),
+        dashboard_url: deps.dashboardUrl,
+        repository_url: deps.repositoryUrl,
+      });
+      const res = await postToSlack(deps.slackWebhookUrl, message, {
+        fetch: deps.fetch,
+        timeoutMs: deps.slackTimeoutMs,
+        sleep: deps.sleep,
+      });
+      await complete(g, res.outcome, res.reason ?? null, null);
+      summary[res.outcome]++;
+      if (res.outcome === "transient") {
+        // Slack is unwell: leave the rest claimed; their lease lapses and the sweeper retries.
+        summary.deferred += groups.length - i - 1;
+        return summary;
+      }
+    }
+  }
+  return summary;
+}
+
+export function createNotifySlackHandler(
+  deps: NotifySlackDeps,
+): (req: Request) => Promise<Response> {
+  const readSecret = secretReader(deps.sql);
+  return async (req: Request): Promise<Response> => {
+    if (req.method !== "POST") {
+      await req.body?.cancel();
+      return problem(
+        405,
+        "method_not_allowed",
+        "Use POST: only the database webhook calls notify-slack",
+      );
+    }
+    const raw = await req.text();
+    if (raw.length > MAX_BODY) {
+      return problem(413, "payload_too_large", "Webhook bodies are small: this is not one");
+    }
+    try {
+      const secret = await readSecret();
+      if (!secret) {
+        return problem(
+          503,
+          "webhook_not_configured",
+          "Set the webhook secret first: benchwatch webhook setup (vault secret benchwatch_webhook_secret)",
+        );
+      }
+      const check = await verifyWebhook(req.headers, raw, { secret, now: deps.now });
+      if (!check.ok) {
+        return problem(
+          401,
+          "invalid_signature",
+          `Rejected webhook: ${check.reason.replaceAll("_", " ")}`,
+          {
+            reason: check.reason,
+          },
+        );
+      }
+      const [fresh] = await deps
+        .sql`select benchwatch_private.record_webhook_receipt(${check.id}) as fresh`;
+      if (!fresh.fresh) return json(200, { duplicate: true });
+      return json(200, await deliverDueAlerts(deps));
+    } catch (e) {
+      return sqlProblem(e, "notify-slack");
+    }
+  };
+}

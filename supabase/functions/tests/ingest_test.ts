@@ -1,0 +1,190 @@
+// ingest over HTTP, through the gateway: who may write, what is rejected (always 4xx, and
+// nothing stored), and idempotency (replays, concurrent duplicates, a reused key).
+
+import assert from "node:assert/strict";
+import {
+  call,
+  closeDb,
+  countRuns,
+  type Credential,
+  db,
+  guideRun,
+  uniq,
+  userJwt,
+} from "./helpers.ts";
+
+Deno.test("ingest: the guide's run is recorded with 201, its id and a per-metric verdict", async () => {
+  const model = uniq("ingest-happy");
+  const res = await call("ingest", { body: guideRun(model) });
+  assert.equal(res.status, 201);
+  assert.match(res.body.transaction_id, /^[0-9a-f-]{36}$/);
+  assert.ok(res.body.snapshot_id, "the snapshot id is returned");
+  assert.equal(res.body.regression, false);
+  assert.deepEqual(res.body.metrics.map((m: { metric_name: string }) => m.metric_name).sort(), [
+    "analysis_cost",
+    "f1",
+    "latency_ms",
+    "precision",
+    "recall",
+  ]);
+  assert.equal(await countRuns(model), 1);
+  await closeDb();
+});
+
+Deno.test("ingest: the auth matrix", async () => {
+  const model = uniq("ingest-auth");
+  const [token] = await db()`select benchwatch_private.create_ingest_token('auth matrix') as t`;
+  const [revoked] = await db()`select benchwatch_private.create_ingest_token('revoked') as t`;
+  await db()`select benchwatch_private.revoke_ingest_token(${revoked.t.id}::uuid)`;
+  const cases: [string, Credential, number, string?][] = [
+    ["no credential", "none", 401, "missing_credentials"],
+    ["the anon key", "anon", 403, "read_only_key"],
+    ["an authenticated user's JWT", { bearer: await userJwt() }, 403, "forbidden"],
+    ["a revoked token", { bearer: revoked.t.token }, 401, "invalid_token"],
+    ["an unknown token", { bearer: "bw_not-a-real-token" }, 401, "invalid_token"],
+    ["the service role key", "service_role", 201],
+    ["a valid ingest token", { bearer: token.t.token }, 201],
+  ];
+  for (const [what, as, status, error] of cases) {
+    const res = await call("ingest", { as, body: guideRun(model, { run_id: what }) });
+    assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
+    if (error) assert.equal(res.body.error, error, what);
+  }
+  const anon = await call("ingest", { as: "anon", body: guideRun(model) });
+  assert.match(anon.body.message, /anon \(read-only\) key/);
+  assert.equal(await countRuns(model), 2, "only the two authorised writes were stored");
+  await closeDb();
+});
+
+Deno.test("ingest: the bad-input corpus gets 4xx, never 5xx, and stores nothing", async () => {
+  const model = uniq("ingest-bad");
+  const good = JSON.stringify(guideRun(model));
+  const cases: [string, { rawBody: string; headers?: Record<string, string> }, number][] = [
+    ["NaN", { rawBody: good.replace("0.895", "NaN") }, 400],
+    ["1e999", { rawBody: good.replace("0.895", "1e999") }, 400],
+    ["a string metric", { rawBody: good.replace("0.895", '"0.895"') }, 400],
+    ["an unknown field", { rawBody: good.replace("{", '{"colour": "red", ') }, 400],
+    ["an unknown field in a batch run", {
+      rawBody: `{"runs": [${good.replace("{", '{"x": 1, ')}]}`,
+    }, 400],
+    ["a missing model_version", { rawBody: good.replace(`"model_version":"${model}",`, "") }, 400],
+    [
+      "an empty metrics object",
+      { rawBody: good.replace(/"metrics":\{[^}]*\}/, '"metrics":{}') },
+      400,
+    ],
+    ["invalid JSON", { rawBody: good.slice(0, -3) }, 400],
+    ["a JSON array", { rawBody: `[${good}]` }, 400],
+    ["a wrong content type", { rawBody: good, headers: { "content-type": "text/plain" } }, 415],
+    ["no content type", { rawBody: good, headers: { "content-type": "" } }, 415],
+    ["a body over 1 MiB", { rawBody: good.replace('"abc123"', `"${"x".repeat(1_100_000)}"`) }, 413],
+    ["a bad run at index 2 of a batch", {
+      rawBody: `{"runs": [${good}, ${good.replace("abc123", "abc125")}, ${
+        good.replace("0.895", '"x"')
+      }]}`,
+    }, 400],
+    ["1001 runs", { rawBody: `{"runs": [${Array(1001).fill(good).join(",")}]}` }, 400],
+    ["a negative dataset_size", { rawBody: good.replace("{", '{"dataset_size": -1, ') }, 400],
+    ["a NUL character, which Postgres cannot store", {
+      rawBody: good.replace("abc123", "abc\\u0000123"),
+    }, 400],
+  ];
+  for (const [what, opts, status] of cases) {
+    const res = await call("ingest", {
+      rawBody: opts.rawBody,
+      headers: { "content-type": "application/json", ...opts.headers },
+    });
+    assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    assert.ok(res.body.error && res.body.message, `${what} has a problem body`);
+  }
+  const nan = await call("ingest", {
+    rawBody: good.replace("0.895", "1e999"),
+    headers: { "content-type": "application/json" },
+  });
+  assert.ok(nan.body.details.issues.some((i: { path: string }) => i.path === "/metrics/f1"));
+  assert.equal(await countRuns(model), 0, "nothing was stored");
+  await closeDb();
+});
+
+Deno.test("ingest: SQL-looking tags and notes are stored verbatim", async () => {
+  const model = uniq("ingest-sqlish");
+  const tags = ["'; drop table benchmark_transactions; --", 'a"b', "Robert'); --"];
+  const notes = "1; delete from benchmark_snapshots where true; -- 'quoted' \\u0000 \\x00";
+  const res = await call("ingest", { body: guideRun(model, { tags, notes }) });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const [row] =
+    await db()`select tags, notes from public.benchmark_transactions where id = ${res.body.transaction_id}`;
+  assert.deepEqual(row.tags, tags);
+  assert.equal(row.notes, notes);
+  await closeDb();
+});
+
+Deno.test("ingest: a batch is stored all at once and answered per run", async () => {
+  const model = uniq("ingest-batch");
+  const runs = [1, 2, 3].map((i) => guideRun(model, { commit_sha: `c${i}`, run_id: `r${i}` }));
+  const res = await call("ingest", { body: { runs } });
+  assert.equal(res.status, 201);
+  assert.equal(res.body.runs.length, 3);
+  assert.equal(
+    new Set(res.body.runs.map((r: { transaction_id: string }) => r.transaction_id)).size,
+    3,
+  );
+  assert.equal(await countRuns(model), 3);
+  await closeDb();
+});
+
+Deno.test("ingest: Idempotency-Key replays, concurrent duplicates and a reused key", async () => {
+  const model = uniq("ingest-idem");
+  const key = `key-${crypto.randomUUID()}`;
+  const first = await call("ingest", {
+    body: guideRun(model),
+    headers: { "idempotency-key": key },
+  });
+  const again = await call("ingest", {
+    body: guideRun(model),
+    headers: { "idempotency-key": key },
+  });
+  assert.equal(first.status, 201);
+  assert.equal(again.status, 201);
+  assert.equal(
+    again.body.transaction_id,
+    first.body.transaction_id,
+    "a replay returns the first answer",
+  );
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.equal(await countRuns(model), 1);
+
+  const other = await call("ingest", {
+    body: guideRun(model, { commit_sha: "different" }),
+    headers: { "idempotency-key": key },
+  });
+  assert.equal(other.status, 422);
+  assert.equal(other.body.error, "idempotency_key_reused");
+
+  const model2 = uniq("ingest-race");
+  const key2 = `race-${crypto.randomUUID()}`;
+  const results = await Promise.all(
+    Array.from(
+      { length: 50 },
+      () => call("ingest", { body: guideRun(model2), headers: { "idempotency-key": key2 } }),
+    ),
+  );
+  assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.map((r) => r.status)));
+  assert.equal(
+    new Set(results.map((r) => r.body.transaction_id)).size,
+    1,
+    "one transaction id for all 50",
+  );
+  assert.equal(await countRuns(model2), 1, "exactly one row");
+
+  const model3 = uniq("ingest-identity");
+  const a = await call("ingest", { body: guideRun(model3, { run_id: "same" }) });
+  const b = await call("ingest", { body: guideRun(model3, { run_id: "same" }) });
+  assert.equal(
+    b.body.transaction_id,
+    a.body.transaction_id,
+    "without a key, the run identity dedupes",
+  );
+  assert.equal(await countRuns(model3), 1);
+  await closeDb();
+});
