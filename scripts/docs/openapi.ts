@@ -137,7 +137,7 @@ export function buildOpenApi(): Json {
               required: false,
               schema: {
                 type: "string",
-                enum: ["snapshot", "trend", "filters", "series", "tags", "run"],
+                enum: ["snapshot", "trend", "stability", "filters", "series", "tags", "run"],
                 default: "snapshot",
               },
             },

@@ -317,6 +317,13 @@ const server = Deno.serve({
 }, (req) => {
   const url = new URL(req.url);
   if (url.pathname.startsWith("/functions/v1/")) return handleFunction(req, url);
+  if (url.pathname === "/env.json") {
+    // What the dashboard needs at run time: the project URL and the anon (read-only) key.
+    return jsonResponse(200, {
+      SUPABASE_URL: baseFunctionEnv.SUPABASE_URL,
+      SUPABASE_ANON_KEY: baseFunctionEnv.SUPABASE_ANON_KEY,
+    });
+  }
   if (url.pathname === "/_gateway/health") {
     return jsonResponse(200, {
       status: "ok",
@@ -327,6 +334,21 @@ const server = Deno.serve({
 });
 
 await Deno.writeTextFile(`${stackDir}/gateway.pid`, `${Deno.pid}\n`);
+
+// Like `supabase functions serve`: an edited function is reloaded. Workers are stopped on
+// change and start again with the new code on their next request.
+void (async () => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  for await (const ev of Deno.watchFs(functionsDir, { recursive: true })) {
+    if (!ev.paths.some((p) => p.endsWith(".ts") && !p.endsWith("_test.ts"))) continue;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (shuttingDown || workers.size === 0) return;
+      log("function code changed; reloading workers");
+      for (const w of workers.values()) w.child.kill("SIGTERM");
+    }, 200);
+  }
+})();
 
 async function shutdown(): Promise<void> {
   if (shuttingDown) return;

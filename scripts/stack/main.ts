@@ -14,6 +14,7 @@ Commands:
   down    stop every process the stack started and free its ports
   status  show what is running
   start   start the stack in the foreground with demo data; Ctrl-C stops it
+  demo    load the demo history into a running stack (once)
   test    run every test suite against a fresh stack of its own`;
 
 function profileArg(args: string[]): string {
@@ -92,6 +93,11 @@ async function main(args: string[]): Promise<number> {
       return 0;
     case "start":
       return await start(profile);
+    case "demo": {
+      const stack = await up(profile, { say: () => {} });
+      await loadDemo(stack.env, (s) => console.log(s));
+      return 0;
+    }
     case "test":
       return await runTests();
     default:

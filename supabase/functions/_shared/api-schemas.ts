@@ -36,7 +36,13 @@ export const TrendQuerySchema = z.strictObject({
   max_points: z.coerce.number().int().min(10).max(100_000).optional(),
 });
 
+export const StabilityQuerySchema = SeriesFilterSchema.extend({
+  view: z.literal("stability"),
+  window_days: z.coerce.number().int().min(1).max(3650).optional(),
+});
+
 export const BenchmarksQuerySchema = z.discriminatedUnion("view", [
+  StabilityQuerySchema,
   SnapshotQuerySchema,
   TrendQuerySchema,
   z.strictObject({ view: z.literal("filters") }),

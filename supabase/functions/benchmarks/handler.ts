@@ -1,6 +1,7 @@
 // GET /functions/v1/benchmarks: the dashboard's read API, with the anon key.
 //   ?view=snapshot (default)  latest run per series with deltas against its baseline
 //   ?view=trend&<series>&metric=f1[&from&to&max_points]  one metric over time, raw or daily
+//   ?view=stability[&window_days=30&<filters>]            per environment: runs, CV, regression rate
 //   ?view=filters | series | tags                         what the sidebar offers
 //   ?view=run&transaction_id=<uuid>                       one run's recorded verdict
 // Each view is one SQL call returning JSON.
@@ -55,6 +56,12 @@ export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) =>
             select benchwatch_private.metric_trend(${sql.json(series)}, ${q.metric},
               ${q.from ?? null}::timestamptz, ${q.to ?? null}::timestamptz,
               ${q.max_points ?? 2000}) as v`;
+          return json(200, r.v);
+        }
+        case "stability": {
+          const { view: _view, window_days, ...filters } = q;
+          const [r] = await sql`
+            select benchwatch_private.stability(${sql.json(filters)}, ${window_days ?? 30}) as v`;
           return json(200, r.v);
         }
         case "filters": {
