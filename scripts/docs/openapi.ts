@@ -8,7 +8,9 @@ import {
   RegressionActionSchema,
   SeriesFilterSchema,
   SnapshotQuerySchema,
+  TokenCreateSchema,
   TrendQuerySchema,
+  WebhookSetupSchema,
 } from "../../supabase/functions/_shared/api-schemas.ts";
 import { IngestBodySchema } from "../../supabase/functions/_shared/schemas.ts";
 
@@ -101,6 +103,8 @@ export function buildOpenApi(): Json {
         },
         IngestBody: schema(IngestBodySchema),
         RegressionAction: schema(RegressionActionSchema),
+        TokenCreate: schema(TokenCreateSchema),
+        WebhookSetup: schema(WebhookSetupSchema),
       },
     },
     paths: {
@@ -125,6 +129,42 @@ export function buildOpenApi(): Json {
             ),
             ...problems(400, 401, 403, 405, 413, 415, 422, 500, 503),
           },
+        },
+      },
+      "/ingest/tokens": {
+        get: {
+          summary: "List ingest tokens (service role); never the tokens themselves",
+          responses: {
+            "200": ok(
+              "`{tokens: [{id, name, token_prefix, created_at, last_used_at, revoked_at}]}`",
+            ),
+            ...problems(403, 500),
+          },
+        },
+        post: {
+          summary: "Create an ingest token (service role); the token is shown once",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/TokenCreate" } },
+            },
+          },
+          responses: {
+            "201": ok("`{id, name, token, token_prefix, created_at}`"),
+            ...problems(400, 403, 413, 415, 500),
+          },
+        },
+      },
+      "/ingest/tokens/{id}": {
+        delete: {
+          summary: "Revoke an ingest token (service role)",
+          parameters: [{
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "string", format: "uuid" },
+          }],
+          responses: { "200": ok("`{revoked: id}`"), ...problems(400, 403, 404, 500) },
         },
       },
       "/benchmarks": {
@@ -192,6 +232,32 @@ export function buildOpenApi(): Json {
           responses: {
             "200": ok("`{sent, skipped, transient, permanent, deferred}` or `{duplicate: true}`"),
             ...problems(401, 405, 413, 500, 503),
+          },
+        },
+      },
+      "/notify-slack/setup": {
+        post: {
+          summary: "Store the webhook's functions URL and signing secret in vault (service role)",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/WebhookSetup" } },
+            },
+          },
+          responses: {
+            "200": ok("`{configured: true, functions_url}`"),
+            ...problems(400, 401, 403, 413, 415, 500),
+          },
+        },
+      },
+      "/notify-slack/status": {
+        get: {
+          summary: "What the webhook and Slack delivery have configured (service role)",
+          responses: {
+            "200": ok(
+              "`{functions_url_set, secret_set, pending_events, failed_events, slack_configured}`",
+            ),
+            ...problems(401, 403, 500),
           },
         },
       },

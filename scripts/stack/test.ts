@@ -3,6 +3,8 @@
 // Node tests each report their counts; the last line is `N passed, N failed`.
 
 import { loadConfig } from "./config.ts";
+import { loadDemo } from "./demo.ts";
+import { exists } from "./proc.ts";
 import { down, type Stack, up } from "./stack.ts";
 
 interface Tally {
@@ -84,10 +86,64 @@ async function staticChecks(root: string): Promise<void> {
     ...await listFiles(`${root}/scripts`, /\.ts$/),
   ];
   await check("deno check", [deno, "check", "--quiet", ...tsFiles], root);
-  try {
-    await Deno.stat(`${root}/tsconfig.json`);
-    await check("tsc --noEmit", [`${root}/node_modules/.bin/tsc`, "--noEmit", "-p", root], root);
-  } catch { /* no Node TypeScript yet */ }
+  await check(
+    "tsc --noEmit (cli)",
+    [`${root}/node_modules/.bin/tsc`, "--noEmit", "-p", root],
+    root,
+  );
+  if (await exists(`${root}/dashboard/tsconfig.json`)) {
+    await check("tsc --noEmit (dashboard)", [
+      `${root}/node_modules/.bin/tsc`,
+      "--noEmit",
+      "-p",
+      `${root}/dashboard`,
+    ], root);
+    await check("dashboard build", [
+      `${root}/node_modules/.bin/vite`,
+      "build",
+      "dashboard",
+      "--logLevel",
+      "warn",
+    ], root);
+  }
+}
+
+/**
+ * Node's test runner over the CLI's and the dashboard's tests (TypeScript through tsx),
+ * one file at a time since they share the stack.
+ */
+async function nodeTests(
+  stack: Stack,
+  suite: string,
+  files: string[],
+  extraEnv: Record<string, string> = {},
+) {
+  header(suite);
+  const present = [];
+  for (const f of files) if (await exists(`${stack.cfg.repoRoot}/${f}`)) present.push(f);
+  if (present.length === 0) return;
+  const { code, output } = await stream(
+    [
+      "node",
+      "--import",
+      "tsx",
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      ...present,
+    ],
+    { ...stack.env, ...extraEnv },
+    stack.cfg.repoRoot,
+  );
+  const text = stripAnsi(output);
+  const passed = Number(text.match(/^ℹ pass (\d+)$/m)?.[1] ?? 0);
+  let failed = Number(text.match(/^ℹ fail (\d+)$/m)?.[1] ?? 0);
+  if (code !== 0 && failed === 0) failed = 1;
+  tallies.push({ suite, passed, failed });
+}
+
+async function nodeTestFiles(root: string, dir: string): Promise<string[]> {
+  return (await listFiles(`${root}/${dir}`, /\.test\.ts$/)).map((f) => f.slice(root.length + 1));
 }
 
 /** plpgsql_check through the real CLI, over our schemas (pgTAP's own functions are not ours). */
@@ -187,7 +243,14 @@ export async function runTests(): Promise<number> {
     stack = await up("test", { say: (s) => console.log(s) });
     await dbLint(stack);
     await pgTap(stack);
+    // Before anything is recorded: the dashboard's empty state needs an empty database.
+    await nodeTests(stack, "browser (empty db)", ["dashboard/test/empty.test.ts"]);
     await denoTests(stack);
+    header("demo data");
+    await loadDemo(stack.env, (s) => console.log(s));
+    const root = stack.cfg.repoRoot;
+    await nodeTests(stack, "CLI (node)", await nodeTestFiles(root, "cli/test"));
+    await nodeTests(stack, "browser", ["dashboard/test/dashboard.test.ts"]);
   } catch (e) {
     console.error(`✗ ${(e as Error).message}`);
     tallies.push({ suite: "test stack", passed: 0, failed: 1 });

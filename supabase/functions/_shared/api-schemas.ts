@@ -95,3 +95,14 @@ export function queryObject(params: URLSearchParams): Record<string, unknown> {
   }
   return out;
 }
+
+export const TokenCreateSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
+
+export const WebhookSetupSchema = z.strictObject({
+  functions_url: z.url().refine((u) => /^https?:\/\//.test(u) && !u.endsWith("/"), {
+    message: "Use http(s)://<project>.supabase.co/functions/v1 without a trailing slash",
+  }),
+  secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, {
+    message: "Use whsec_ followed by the base64 of at least 24 random bytes",
+  }),
+});

@@ -2,11 +2,15 @@
 // or a batch `{ runs: [...] }` of up to 1000, all or nothing. The body is validated with the
 // shared zod schemas; everything else (identity, snapshot, regression verdict, alerts,
 // the webhook) happens in one SQL call, in one transaction.
+//
+// Ingest tokens, service role key only:
+//   GET /ingest/tokens   POST /ingest/tokens {"name"}   DELETE /ingest/tokens/<id>
 
 import { classifyCaller, hashToken } from "../_shared/auth.ts";
 import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
 import { json, preflight, problem } from "../_shared/http.ts";
+import { TokenCreateSchema } from "../_shared/api-schemas.ts";
 import { formatZodIssues, parseIngestBody } from "../_shared/schemas.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 
@@ -60,10 +64,60 @@ async function authorize(req: Request, deps: IngestDeps): Promise<Response | nul
   }
 }
 
+async function tokens(req: Request, deps: IngestDeps, id: string | undefined): Promise<Response> {
+  if (classifyCaller(req, deps).kind !== "service_role") {
+    await req.body?.cancel();
+    return problem(
+      403,
+      "forbidden",
+      "Permission denied: managing ingest tokens needs SUPABASE_SERVICE_ROLE_KEY",
+    );
+  }
+  const { sql } = deps;
+  if (req.method === "GET" && !id) {
+    const [r] = await sql`select benchwatch_private.list_ingest_tokens() as v`;
+    return json(200, { tokens: r.v });
+  }
+  if (req.method === "POST" && !id) {
+    const body = await readJsonBody(req, { maxBytes: 4096 });
+    if (!body.ok) return body.response;
+    const parsed = TokenCreateSchema.safeParse(body.value);
+    if (!parsed.success) {
+      return problem(400, "invalid_body", 'Send {"name": "<what the token is for>"}', {
+        issues: formatZodIssues(parsed.error),
+      });
+    }
+    const [r] = await sql`select benchwatch_private.create_ingest_token(${parsed.data.name}) as v`;
+    return json(201, r.v);
+  }
+  if (req.method === "DELETE" && id) {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) {
+      return problem(400, "invalid_query", "Give the token's id (a uuid)");
+    }
+    const [r] = await sql`select benchwatch_private.revoke_ingest_token(${id}::uuid) as v`;
+    if (!r.v) return problem(404, "token_not_found", `No active ingest token has id ${id}`);
+    return json(200, { revoked: id });
+  }
+  await req.body?.cancel();
+  return problem(
+    405,
+    "method_not_allowed",
+    "Use GET or POST /ingest/tokens, DELETE /ingest/tokens/<id>",
+  );
+}
+
 export function createIngestHandler(deps: IngestDeps): (req: Request) => Promise<Response> {
   return async (req: Request): Promise<Response> => {
     const pre = preflight(req);
     if (pre) return pre;
+    const route = new URL(req.url).pathname.match(/\/tokens(?:\/([^/]+))?\/?$/);
+    if (route) {
+      try {
+        return await tokens(req, deps, route[1]);
+      } catch (e) {
+        return sqlProblem(e, "ingest tokens");
+      }
+    }
     if (req.method !== "POST") {
       await req.body?.cancel();
       return problem(405, "method_not_allowed", "Use POST to record runs", undefined, {

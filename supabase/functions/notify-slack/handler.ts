@@ -1,10 +1,16 @@
 // POST /functions/v1/notify-slack: called only by the database webhook (and its pg_cron
-// sweeper), signed with Standard Webhooks HMAC-SHA256. It claims the alert events that are
+// sweeper), signed with Standard Webhooks HMAC-SHA256.
+// Service role key only: POST /notify-slack/setup {"functions_url","secret"} stores the
+// webhook's target and secret in vault; GET /notify-slack/status says what is configured. It claims the alert events that are
 // due, posts one Slack message per run (regressed or recovered), and records each outcome
 // on the alert. Delivery is at-least-once; claims (FOR UPDATE SKIP LOCKED with a lease) and
 // webhook-id de-duplication keep concurrent or repeated calls from posting twice.
 
+import { WebhookSetupSchema } from "../_shared/api-schemas.ts";
+import { classifyCaller } from "../_shared/auth.ts";
+import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
+import { formatZodIssues } from "../_shared/schemas.ts";
 import { json, problem } from "../_shared/http.ts";
 import {
   type AlertMetric,
@@ -18,6 +24,8 @@ import { verifyWebhook } from "../_shared/webhook.ts";
 
 export interface NotifySlackDeps {
   sql: Sql;
+  serviceRoleKey: string;
+  anonKey: string;
   slackWebhookUrl: string | null;
   /** Origin of the local Slack capture, the one non-Slack URL allowed. */
   allowedTestSink: string | null;
@@ -121,11 +129,60 @@ export async function deliverDueAlerts(deps: NotifySlackDeps): Promise<DeliveryS
   return summary;
 }
 
+async function admin(req: Request, deps: NotifySlackDeps, action: string): Promise<Response> {
+  const caller = classifyCaller(req, deps);
+  if (caller.kind !== "service_role") {
+    await req.body?.cancel();
+    return caller.kind === "none"
+      ? problem(
+        401,
+        "missing_credentials",
+        "Send the service role key: Authorization: Bearer <key>",
+      )
+      : problem(
+        403,
+        "forbidden",
+        "Permission denied: webhook setup needs SUPABASE_SERVICE_ROLE_KEY",
+      );
+  }
+  if (action === "status" && req.method === "GET") {
+    const [r] = await deps.sql`select benchwatch_private.webhook_status() as v`;
+    return json(200, { ...r.v, slack_configured: deps.slackWebhookUrl !== null });
+  }
+  if (action === "setup" && req.method === "POST") {
+    const body = await readJsonBody(req, { maxBytes: 4096 });
+    if (!body.ok) return body.response;
+    const parsed = WebhookSetupSchema.safeParse(body.value);
+    if (!parsed.success) {
+      return problem(400, "invalid_body", "Fix the webhook settings", {
+        issues: formatZodIssues(parsed.error),
+      });
+    }
+    await deps
+      .sql`select benchwatch_private.configure_webhook(${parsed.data.functions_url}, ${parsed.data.secret})`;
+    return json(200, { configured: true, functions_url: parsed.data.functions_url });
+  }
+  await req.body?.cancel();
+  return problem(
+    405,
+    "method_not_allowed",
+    "Use POST /notify-slack/setup or GET /notify-slack/status",
+  );
+}
+
 export function createNotifySlackHandler(
   deps: NotifySlackDeps,
 ): (req: Request) => Promise<Response> {
   const readSecret = secretReader(deps.sql);
   return async (req: Request): Promise<Response> => {
+    const route = new URL(req.url).pathname.match(/\/(setup|status)\/?$/);
+    if (route) {
+      try {
+        return await admin(req, deps, route[1]);
+      } catch (e) {
+        return sqlProblem(e, "notify-slack admin");
+      }
+    }
     if (req.method !== "POST") {
       await req.body?.cancel();
       return problem(

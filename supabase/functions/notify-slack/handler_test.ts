@@ -19,6 +19,8 @@ Deno.test("notify-slack() rejects unsigned, forged and stale requests with 401",
     const fixedNow = Date.parse("2026-11-28T12:00:00Z");
     const h = createNotifySlackHandler({
       sql,
+      serviceRoleKey: "service-role-key-for-this-test",
+      anonKey: "anon-key-for-this-test",
       slackWebhookUrl: null,
       allowedTestSink: null,
       dashboardUrl: null,

@@ -1,0 +1,92 @@
+// benchwatch dashboard: serves the built dashboard against any Supabase project, the way
+// the setup guide runs `streamlit run` (default port 8501). It hands the page only the
+// project URL and the anon key.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkUrl, keyKind, loadEnv } from "../config.ts";
+import { CliError, EXIT } from "../errors.ts";
+
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
+const DIST = join(ROOT, "dashboard", "dist");
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+};
+
+export async function dashboard(
+  o: { port?: string; host?: string; url?: string },
+  log = console.log,
+): Promise<Server> {
+  const env = loadEnv();
+  const url = checkUrl(o.url ?? env.SUPABASE_URL);
+  const anon = env.SUPABASE_ANON_KEY;
+  if (!anon) {
+    throw new CliError(
+      "Set SUPABASE_ANON_KEY: the dashboard reads with the anon (read-only) key",
+      EXIT.CONFIG,
+    );
+  }
+  if (keyKind(anon) !== "anon") {
+    throw new CliError(
+      "Use the anon key in SUPABASE_ANON_KEY: the dashboard must never hold a service key",
+      EXIT.CONFIG,
+    );
+  }
+  if (!existsSync(join(DIST, "index.html"))) {
+    log("Building the dashboard (npm run build:dashboard)…");
+    const r = spawnSync(join(ROOT, "node_modules", ".bin", "vite"), [
+      "build",
+      join(ROOT, "dashboard"),
+    ], { stdio: "inherit" });
+    if (r.status !== 0) {
+      throw new CliError("Build the dashboard first: npm run build:dashboard failed", EXIT.CONFIG);
+    }
+  }
+  const port = Number(o.port ?? 8501);
+  const envJson = JSON.stringify({ SUPABASE_URL: url, SUPABASE_ANON_KEY: anon });
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (path === "/env.json") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(
+        envJson,
+      );
+      return;
+    }
+    let file = normalize(join(DIST, path));
+    if (!file.startsWith(DIST) || !existsSync(file) || path.endsWith("/")) {
+      file = join(DIST, "index.html");
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(
+      readFileSync(file),
+    );
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once(
+      "error",
+      (e: NodeJS.ErrnoException) =>
+        fail(
+          e.code === "EADDRINUSE"
+            ? new CliError(`Port ${port} is taken: pass --port <another>`, EXIT.CONFIG)
+            : e,
+        ),
+    );
+    server.listen(port, o.host ?? "127.0.0.1", () => ok());
+  });
+  const addr = server.address();
+  const actual = typeof addr === "object" && addr ? addr.port : port;
+  log(
+    `benchwatch dashboard for ${url}\n  Local URL: http://${
+      o.host ?? "127.0.0.1"
+    }:${actual}\nPress Ctrl-C to stop.`,
+  );
+  return server;
+}

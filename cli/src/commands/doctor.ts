@@ -1,0 +1,159 @@
+// benchwatch doctor: the setup guide's checklist, checked against the live project.
+// Each line is ✓ or ✗; every ✗ says how to fix it.
+
+import { checkUrl, keyKind, loadEnv } from "../config.ts";
+import { EXIT, type ExitCode } from "../errors.ts";
+
+interface Check {
+  ok: boolean;
+  text: string;
+  fix?: string;
+}
+
+const FUNCTIONS = ["ingest", "regressions", "benchmarks", "notify-slack"];
+
+async function get(
+  url: string,
+  key: string,
+): Promise<{ status: number; body: any } | { error: string }> {
+  try {
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${key}`, apikey: key },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch { /* not JSON */ }
+    return { status: res.status, body };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    return { error: err.cause?.code ?? err.message };
+  }
+}
+
+export async function doctor(flags: { url?: string }, log = console.log): Promise<ExitCode> {
+  const env = loadEnv();
+  const checks: Check[] = [];
+  const say = (c: Check) => {
+    checks.push(c);
+    log(`${c.ok ? "✓" : "✗"} ${c.text}${c.ok || !c.fix ? "" : `\n    fix: ${c.fix}`}`);
+  };
+
+  let url: string;
+  try {
+    url = checkUrl(flags.url ?? env.SUPABASE_URL);
+    say({ ok: true, text: `SUPABASE_URL is well formed: ${url}` });
+  } catch (e) {
+    say({ ok: false, text: "SUPABASE_URL is not usable", fix: (e as Error).message });
+    return EXIT.REMOTE;
+  }
+  const service = env.SUPABASE_SERVICE_ROLE_KEY;
+  const anon = env.SUPABASE_ANON_KEY;
+  say(
+    service
+      ? {
+        ok: keyKind(service) !== "anon",
+        text: "SUPABASE_SERVICE_ROLE_KEY is set (for CI pushes)",
+        fix: "it holds the anon key: copy the service_role key from Project Settings → API",
+      }
+      : {
+        ok: false,
+        text: "SUPABASE_SERVICE_ROLE_KEY is not set (CI needs it, or BENCHWATCH_INGEST_TOKEN)",
+        fix: "export SUPABASE_SERVICE_ROLE_KEY=... (a GitHub secret in CI)",
+      },
+  );
+  say(
+    anon
+      ? {
+        ok: keyKind(anon) === "anon",
+        text: "SUPABASE_ANON_KEY is set (for the dashboard)",
+        fix: "it is not the anon key: copy the anon key from Project Settings → API",
+      }
+      : {
+        ok: false,
+        text: "SUPABASE_ANON_KEY is not set (the dashboard reads with it)",
+        fix: "export SUPABASE_ANON_KEY=...",
+      },
+  );
+  const key = service ?? anon;
+  if (!key) return EXIT.REMOTE;
+
+  const health = await get(`${url}/functions/v1/health`, anon ?? key);
+  if ("error" in health) {
+    say({
+      ok: false,
+      text: `Could not connect to Supabase at ${url} (${health.error})`,
+      fix: "check the URL, that the project is running, and the network",
+    });
+    return EXIT.REMOTE;
+  }
+  say({
+    ok: health.status !== 404 || health.body?.code !== "NOT_FOUND",
+    text: "Supabase is reachable",
+    fix: "deploy the functions: supabase functions deploy",
+  });
+  const schema = health.body?.schema ?? {};
+  say({
+    ok: schema.benchmark_transactions === true && schema.benchmark_snapshots === true,
+    text: "Tables benchmark_transactions and benchmark_snapshots exist",
+    fix: "apply the schema: supabase db push",
+  });
+
+  const missing: string[] = [];
+  for (const fn of FUNCTIONS) {
+    const r = await get(`${url}/functions/v1/${fn}`, anon ?? key);
+    if ("error" in r || (r.status === 404 && r.body?.code === "NOT_FOUND")) missing.push(fn);
+  }
+  say({
+    ok: missing.length === 0,
+    text: missing.length
+      ? `Functions not deployed: ${missing.join(", ")}`
+      : `Functions deployed: ${FUNCTIONS.join(", ")}`,
+    fix: "supabase functions deploy",
+  });
+
+  if (service && keyKind(service) === "service_role") {
+    const st = await get(`${url}/functions/v1/notify-slack/status`, service);
+    const s = "error" in st ? {} : st.body ?? {};
+    say({
+      ok: s.functions_url_set === true && s.secret_set === true,
+      text: s.secret_set
+        ? "Webhook secret is set in vault"
+        : "Webhook secret is not set: Slack alerts wait undelivered",
+      fix: "benchwatch webhook setup",
+    });
+    say({
+      ok: s.slack_configured === true,
+      text: s.slack_configured
+        ? "Slack is configured"
+        : "Slack is not configured: alerts are recorded as skipped",
+      fix: "supabase secrets set SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...",
+    });
+  } else {
+    say({
+      ok: false,
+      text: "Webhook and Slack not checked (they need SUPABASE_SERVICE_ROLE_KEY)",
+      fix: "export SUPABASE_SERVICE_ROLE_KEY=...",
+    });
+  }
+
+  const snap = await get(`${url}/functions/v1/benchmarks?view=snapshot`, anon ?? key);
+  const series = "error" in snap ? [] : (snap.body?.series ?? []);
+  say({
+    ok: series.some((s: { has_own_baseline: boolean }) => s.has_own_baseline),
+    text: series.length
+      ? `${series.length} series recorded; a baseline is ${
+        series.some((s: { has_own_baseline: boolean }) => s.has_own_baseline) ? "" : "not "
+      }pinned`
+      : "No runs recorded yet",
+    fix: series.length
+      ? "benchwatch baseline set --model-version <model> --environment production"
+      : "benchwatch push --input results.json --environment local --commit-sha $(git rev-parse HEAD)",
+  });
+
+  const failed = checks.filter((c) => !c.ok).length;
+  log(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed` : "\nAll checks passed");
+  return failed ? EXIT.REMOTE : EXIT.OK;
+}

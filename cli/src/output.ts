@@ -1,0 +1,112 @@
+// What push and check print: the verdict table on the terminal and, inside GitHub Actions,
+// the same as Markdown in the job summary (GITHUB_STEP_SUMMARY).
+
+import { appendFileSync } from "node:fs";
+
+export interface MetricVerdict {
+  metric_name: string;
+  status: string;
+  is_regression: boolean | null;
+  baseline_value: number | null;
+  current_value: number | null;
+  relative_change: number | null;
+}
+
+export interface RunVerdict {
+  transaction_id: string;
+  series: Record<string, string>;
+  regression?: boolean;
+  verdict?: string;
+  baseline?: { model_version?: string } | null;
+  metrics: MetricVerdict[];
+}
+
+const fmt = (v: number | null | undefined) => (v === null || v === undefined ? "—" : String(v));
+const pct = (v: number | null | undefined) =>
+  v === null || v === undefined
+    ? "—"
+    : `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v * 100).toFixed(1)}%`;
+
+function status(m: MetricVerdict): string {
+  if (m.is_regression) return "REGRESSION";
+  if (m.status === "ok") return "ok";
+  return m.status.replaceAll("_", " ");
+}
+
+export function verdictOf(run: RunVerdict): "regressed" | "ok" | "no_baseline" {
+  if (run.verdict === "regressed" || run.regression || run.metrics.some((m) => m.is_regression)) {
+    return "regressed";
+  }
+  if (run.verdict === "no_baseline" || !run.baseline) return "no_baseline";
+  return "ok";
+}
+
+export function seriesLabel(s: Record<string, string>): string {
+  return `${s.model_version} · ${s.dataset_version} · ${s.prompt_version} · ${s.environment}`;
+}
+
+export function verdictTable(run: RunVerdict): string {
+  const rows = [["metric", "baseline", "current", "change", "status"]];
+  for (const m of run.metrics) {
+    rows.push([
+      m.metric_name,
+      fmt(m.baseline_value),
+      fmt(m.current_value),
+      pct(m.relative_change),
+      status(m),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
+  return [line(rows[0]), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)]
+    .join("\n");
+}
+
+export function markdownSummary(title: string, runs: RunVerdict[]): string {
+  const out = [`### ${title}`, ""];
+  for (const run of runs) {
+    const v = verdictOf(run);
+    const icon = v === "regressed" ? "❌" : v === "ok" ? "✅" : "➖";
+    out.push(
+      `**${icon} ${seriesLabel(run.series)}** — ${v.replace("_", " ")} (\`${run.transaction_id}\`)`,
+      "",
+    );
+    out.push(
+      "| metric | baseline | current | change | status |",
+      "| --- | ---: | ---: | ---: | --- |",
+    );
+    for (const m of run.metrics) {
+      out.push(
+        `| ${m.metric_name} | ${fmt(m.baseline_value)} | ${fmt(m.current_value)} | ${
+          pct(m.relative_change)
+        } | ${status(m)} |`,
+      );
+    }
+    out.push("");
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Appends to the GitHub Actions job summary when there is one. */
+export function writeStepSummary(markdown: string, env = process.env): boolean {
+  const file = env.GITHUB_STEP_SUMMARY;
+  if (!file) return false;
+  appendFileSync(file, markdown);
+  return true;
+}
+
+/** A progress bar on a terminal, plain lines elsewhere (CI logs). */
+export function progress(total: number, stream = process.stderr): (done: number) => void {
+  let lastLine = -1;
+  return (done: number) => {
+    if (stream.isTTY) {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      stream.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total} runs`);
+      if (done === total) stream.write("\n");
+    } else if (done !== lastLine) {
+      stream.write(`pushed ${done}/${total} runs\n`);
+      lastLine = done;
+    }
+  };
+}

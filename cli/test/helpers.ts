@@ -1,0 +1,113 @@
+// Runs the real CLI (cli/bin/benchwatch.mjs) in a child process against the test stack.
+
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+const BIN = join(ROOT, "cli", "bin", "benchwatch.mjs");
+
+export function stack(name: string): string {
+  const v = process.env[name];
+  if (!v) {
+    throw new Error(
+      `Set ${name}: run these tests through \`npm test\`, which starts the test stack`,
+    );
+  }
+  return v;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI with the stack's URL and keys; `env` overrides (undefined removes a variable). */
+export function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd?: string,
+): Promise<CliResult> {
+  const base: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SUPABASE_URL: stack("SUPABASE_URL"),
+    SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),
+    SUPABASE_ANON_KEY: stack("SUPABASE_ANON_KEY"),
+  };
+  const merged = Object.fromEntries(
+    Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: merged, cwd: cwd ?? tmp(), timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 99) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export function tmp(): string {
+  return mkdtempSync(join(tmpdir(), "benchwatch-cli-"));
+}
+
+/** The setup guide's test_benchmark_results.json, written to a temp file (metrics overridable). */
+export function guideFile(model: string, metrics?: Record<string, number>, dir = tmp()): string {
+  const file = join(dir, "test_benchmark_results.json");
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        model_version: model,
+        // A dataset per model: other tests pin baselines, and a new model is judged against the
+        // latest pinned baseline of its dataset and environment.
+        dataset_version: `test-set-${model}`,
+        prompt_version: "test-prompt-v1",
+        model_provider: "openai",
+        metrics: metrics ??
+          { precision: 0.91, recall: 0.88, f1: 0.895, latency_ms: 412, analysis_cost: 0.0042 },
+      },
+      null,
+      2,
+    ),
+  );
+  return file;
+}
+
+export const REGRESSED = {
+  precision: 0.85,
+  recall: 0.82,
+  f1: 0.835,
+  latency_ms: 420,
+  analysis_cost: 0.0043,
+};
+
+export function uniq(prefix: string): string {
+  return `${prefix}-${Math.random().toString(16).slice(2, 10)}`;
+}
+
+let client: postgres.Sql | undefined;
+export function db(): postgres.Sql {
+  client ??= postgres(stack("SUPABASE_DB_URL"), { max: 2, onnotice: () => {} });
+  return client;
+}
+export async function closeDb(): Promise<void> {
+  await client?.end();
+  client = undefined;
+}
+
+export async function countRuns(model: string): Promise<number> {
+  const [r] =
+    await db()`select count(*)::int as n from public.benchmark_transactions where model_version = ${model}`;
+  return r.n;
+}
+
+export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
