@@ -41,13 +41,8 @@ benchwatch is running.
 Push a first result (in another terminal, from this folder):
 
   set -a; . ${cfg.envFile}; set +a
-  curl -s -X POST "$SUPABASE_URL/functions/v1/ingest" \\
-    -H "Authorization: Bearer $SUPABASE_SERVICE_ROLE_KEY" -H "Content-Type: application/json" \\
-    -d '{"model_version": "test-v1.0", "dataset_version": "test-set-v1",
-         "prompt_version": "test-prompt-v1", "model_provider": "openai",
-         "environment": "local", "commit_sha": "'"$(git rev-parse HEAD)"'",
-         "metrics": {"precision": 0.91, "recall": 0.88, "f1": 0.895,
-                     "latency_ms": 412, "analysis_cost": 0.0042}}'
+  npx benchwatch push --input examples/test_benchmark_results.json --environment local \\
+    --commit-sha $(git rev-parse HEAD) --triggered-by $(whoami) --verify
 
 Slack messages go to a local sink and are printed here (set SLACK_WEBHOOK_URL for real Slack).
 Press Ctrl-C to stop.`);

@@ -8,12 +8,16 @@ import { loadConfig } from "./config.ts";
 import { pidAlive, portOpen, readPid, run } from "./proc.ts";
 import { down, up } from "./stack.ts";
 
-const PROFILE = "selftest";
-const PORTS = { DB: "54342", API: "54341", SLACK_SINK: "54343" };
+const PROFILE = `selftest${Deno.env.get("BENCHWATCH_TEST_API_PORT") ?? ""}`;
+// Ten above the test stack's own ports, so parallel test runs on other ports never collide.
+const BASE = Number(Deno.env.get("BENCHWATCH_TEST_API_PORT") || 54331) + 10;
+const PORTS = { API: String(BASE), DB: String(BASE + 1), SLACK_SINK: String(BASE + 2) };
 
 function useSelftestProfile(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(PORTS)) env[`BENCHWATCH_SELFTEST_${k}_PORT`] = v;
+  for (const [k, v] of Object.entries(PORTS)) {
+    env[`BENCHWATCH_${PROFILE.toUpperCase()}_${k}_PORT`] = v;
+  }
   for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
   return env;
 }
@@ -116,7 +120,11 @@ Deno.test({
       if (done) break;
       out += value;
     }
-    assert.match(out, /Dashboard: +http:\/\/127\.0\.0\.1:54341\//, "it prints the dashboard URL");
+    assert.match(
+      out,
+      new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${PORTS.API}/`),
+      "it prints the dashboard URL",
+    );
     assert.match(out, /Press Ctrl-C/);
     const gw = await readPid(`${cfg.dir}/gateway.pid`);
     const pg = await postgresPid(cfg.dataDir);

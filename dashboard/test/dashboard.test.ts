@@ -1,0 +1,391 @@
+// Browser tests of the dashboard against the local stack with the demo data loaded
+// (DASHBOARD_URL, SUPABASE_URL, SUPABASE_ANON_KEY from .local/env). Expected values come
+// from the read API itself, so the tests follow the data instead of hard-coding it; the
+// demo's known regression (medgemma-v1.3-rc against medgemma-v1.2 on bills-v3/production)
+// is asserted by name.
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import {
+  apiGet,
+  type Browser,
+  collectErrors,
+  launch,
+  requireEnv,
+  screenshot,
+  serveDist,
+} from "./helpers.ts";
+
+const DASHBOARD_URL = requireEnv("DASHBOARD_URL");
+const REGRESSED = "medgemma-v1.3-rc|google|bills-v3|extract-v4|production";
+const VIEWS = ["snapshot", "trends", "regressions", "stability", "models"] as const;
+
+interface SnapshotApi {
+  series: {
+    series: Record<string, string>;
+    status: string;
+    metrics: { metric: string; status: string; relative_change: number | null }[];
+  }[];
+}
+interface TrendApi {
+  baseline: { value: number } | null;
+  alerts: { opened_value: number; opened_transaction_id: string }[];
+  points: { value: number; commit_sha: string; transaction_id: string }[];
+}
+
+function url(query = ""): string {
+  const u = new URL(DASHBOARD_URL);
+  u.search = query;
+  return u.toString();
+}
+
+async function rowSeries(page: Page): Promise<string[]> {
+  return page.$$eval(
+    '[data-testid="snapshot-row"]',
+    (els) => els.map((e) => (e as HTMLElement).dataset.series ?? ""),
+  );
+}
+
+/** Colour distance between an RGBA sample and a #rrggbb colour. */
+function near(px: number[], hex: string, tolerance = 60): boolean {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return Math.abs(px[0] - r) + Math.abs(px[1] - g) + Math.abs(px[2] - b) <= tolerance &&
+    px[3] > 200;
+}
+
+describe("dashboard with demo data", () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  async function open(query = ""): Promise<void> {
+    page = await browser.context.newPage();
+    errors = collectErrors(page);
+    await page.goto(url(query));
+  }
+
+  async function done(): Promise<void> {
+    assert.deepEqual(errors, [], "no console errors");
+    await page.close();
+  }
+
+  test("the snapshot shows every series and the demo regression", async () => {
+    const api = await apiGet<SnapshotApi>("benchmarks?view=snapshot");
+    await open();
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    assert.equal(
+      (await rowSeries(page)).length,
+      api.series.length,
+      "one row per series in the API's snapshot",
+    );
+
+    const row = page.locator(`[data-testid="snapshot-row"][data-series="${REGRESSED}"]`);
+    assert.equal(await row.getAttribute("data-status"), "regressed");
+    assert.equal(await row.locator('[data-testid="series-status"]').textContent(), "▼ Regressed");
+    assert.equal(
+      await row.locator('[data-testid="baseline-badge"]').innerText(),
+      "Scope baseline: medgemma-v1.2",
+    );
+    const f1 = row.locator('[data-testid="metric-row"][data-metric="f1"]');
+    assert.equal(await f1.getAttribute("data-status"), "regression");
+    assert.match(await f1.locator('[data-testid="metric-status"]').innerText(), /Regression/);
+    const apiF1 = api.series.find((s) =>
+      Object.values(s.series).length &&
+      `${s.series.model_version}|${s.series.model_provider}|${s.series.dataset_version}|${s.series.prompt_version}|${s.series.environment}` ===
+        REGRESSED
+    )!.metrics.find((m) => m.metric === "f1")!;
+    assert.equal(
+      await f1.locator('[data-testid="metric-delta"]').innerText(),
+      `${(apiF1.relative_change! * 100).toFixed(2)}%`,
+    );
+    assert.match(await row.locator('[data-testid="commit"]').innerText(), /^[0-9a-f]{7}$/);
+    assert.equal(await row.locator('[data-testid="branch"]').innerText(), "develop");
+    assert.match(
+      await row.locator('[data-testid="last-run"]').innerText(),
+      /^Last run \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/,
+    );
+    // Regressed series come first, so the problem is the first thing on the page.
+    assert.equal(
+      await page.locator('[data-testid="snapshot-row"]').first().getAttribute("data-status"),
+      "regressed",
+    );
+    await done();
+  });
+
+  test("every view loads from its tab, by mouse and by arrow keys, and is screenshotted", async () => {
+    await open();
+    await page.waitForSelector('[data-testid="view-snapshot"]');
+    await screenshot(page, "snapshot");
+    for (const view of VIEWS.slice(1)) {
+      await page.click(`[data-testid="tab-${view}"]`);
+      await page.waitForSelector(`[data-testid="view-${view}"]`);
+      assert.equal(new URL(page.url()).searchParams.get("view"), view);
+      assert.equal(await page.getAttribute(`[data-testid="tab-${view}"]`, "aria-selected"), "true");
+      if (view === "trends") await page.waitForSelector('[data-testid="trend-chart"] canvas');
+      if (view === "regressions") {
+        assert.ok((await page.locator('[data-testid="alert-row"]').count()) > 0, "alerts listed");
+      }
+      if (view === "stability") {
+        assert.ok(
+          (await page.locator('[data-testid="stability-env"][data-environment="production"]')
+            .count()) === 1,
+          "production card",
+        );
+        assert.ok(
+          (await page.locator('[data-testid="cv"]').count()) > 0,
+          "coefficient of variation shown",
+        );
+      }
+      if (view === "models") {
+        assert.ok(
+          (await page.locator('[data-testid="scatter-point"]').count()) > 0,
+          "scatter drawn",
+        );
+      }
+      await screenshot(page, view);
+    }
+    // Keyboard: arrows move between tabs (wrapping), Home goes to the first.
+    await page.focus('[data-testid="tab-models"]');
+    await page.keyboard.press("ArrowRight");
+    await page.waitForSelector('[data-testid="view-snapshot"]');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute("data-testid")),
+      "tab-snapshot",
+    );
+    await page.keyboard.press("ArrowRight");
+    await page.waitForSelector('[data-testid="view-trends"]');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute("data-testid")),
+      "tab-trends",
+    );
+    await page.keyboard.press("Home");
+    await page.waitForSelector('[data-testid="view-snapshot"]');
+    assert.equal(new URL(page.url()).searchParams.get("view"), null);
+    await done();
+  });
+
+  test("changing a filter changes the rows and the URL, and reloading that URL restores both", async () => {
+    const staging = await apiGet<SnapshotApi>("benchmarks?view=snapshot&environment=staging");
+    assert.ok(staging.series.length > 0, "the demo has staging runs");
+    await open();
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    const before = await rowSeries(page);
+    await page.selectOption('[data-testid="filter-environment"]', "staging");
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="snapshot-row"]').length === n,
+      staging.series.length,
+    );
+    const rows = await rowSeries(page);
+    assert.notDeepEqual(rows, before);
+    assert.ok(rows.every((s) => s.endsWith("|staging")), `only staging rows: ${rows.join(", ")}`);
+    assert.equal(new URL(page.url()).searchParams.get("environment"), "staging");
+
+    await page.reload();
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    assert.deepEqual(await rowSeries(page), rows);
+    assert.equal(await page.inputValue('[data-testid="filter-environment"]'), "staging");
+
+    // The same on another view: the view and its filter both survive a reload.
+    await page.click('[data-testid="tab-regressions"]');
+    await page.waitForSelector('[data-testid="view-regressions"]');
+    await page.selectOption('[data-testid="filter-environment"]', "");
+    await page.selectOption('[data-testid="filter-model_version"]', "medgemma-v1.3-rc");
+    await page.waitForFunction(() =>
+      new URL(location.href).searchParams.get("model_version") === "medgemma-v1.3-rc"
+    );
+    await page.waitForSelector('[data-testid="alert-row"]');
+    await page.reload();
+    await page.waitForSelector('[data-testid="alert-row"]');
+    assert.equal(
+      await page.getAttribute('[data-testid="tab-regressions"]', "aria-selected"),
+      "true",
+    );
+    const models = await page.$$eval(
+      '[data-testid="alert-row"]',
+      (els) => els.map((e) => (e as HTMLElement).dataset.model),
+    );
+    assert.ok(
+      models.length > 0 && models.every((m) => m === "medgemma-v1.3-rc"),
+      `only medgemma-v1.3-rc alerts: ${models.join(", ")}`,
+    );
+    // Back goes to the previous filter state.
+    await page.goBack();
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has("model_version"));
+    await done();
+  });
+
+  test("filters that match nothing say so and offer to clear them", async () => {
+    await open("model_version=claude-3.5-haiku&environment=production");
+    await page.waitForSelector('[data-testid="no-match"]');
+    assert.match(await page.innerText('[data-testid="no-match"]'), /No series match these filters/);
+    await page.click('[data-testid="clear-filters-nomatch"]');
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    assert.equal(new URL(page.url()).search, "");
+    await done();
+  });
+
+  test("the trend chart draws the baseline and the regression marker, with hover details", async () => {
+    const [mv, mp, dv, pv, env] = REGRESSED.split("|");
+    const api = await apiGet<TrendApi>(
+      `benchmarks?view=trend&model_version=${mv}&model_provider=${mp}&dataset_version=${dv}&prompt_version=${pv}&environment=${env}&metric=f1`,
+    );
+    assert.ok(api.baseline, "the regressed series has a baseline");
+    assert.ok(api.alerts.length > 0, "the regressed series has an f1 alert");
+    await open(`view=trends&series=${encodeURIComponent(REGRESSED)}&metric=f1`);
+    const chart = page.locator('[data-testid="trend-chart"]');
+    await page.waitForSelector('[data-testid="trend-chart"][data-markers]');
+
+    assert.equal(Number(await chart.getAttribute("data-baseline")), api.baseline.value);
+    assert.equal(Number(await chart.getAttribute("data-points")), api.points.length);
+    const markers = JSON.parse((await chart.getAttribute("data-markers"))!) as {
+      value: number;
+      x: number;
+      y: number;
+    }[];
+    assert.deepEqual(
+      markers.map((m) => m.value).sort(),
+      api.alerts.map((a) => a.opened_value).sort(),
+    );
+    assert.equal(
+      Number(await page.getAttribute('[data-testid="trend-baseline"]', "data-value")),
+      api.baseline.value,
+    );
+    assert.equal(await page.locator('[data-testid="trend-marker"]').count(), api.alerts.length);
+
+    // The pixels: the dashed baseline row holds baseline-coloured pixels across the plot,
+    // and the marker's centre is marker-coloured.
+    const baselineY = Number(await chart.getAttribute("data-baseline-y"));
+    const left = Number(await chart.getAttribute("data-plot-left"));
+    const width = Number(await chart.getAttribute("data-plot-width"));
+    const sample = await page.evaluate(({ y, left, width, markers }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(
+        '[data-testid="trend-chart"] canvas',
+      )!;
+      const ctx = canvas.getContext("2d")!;
+      // No named helpers in here: tsx would wrap them in a __name() the page does not have.
+      return {
+        row: Array.from(ctx.getImageData(left, y - 1, width, 3).data),
+        marks: markers.map((m) => Array.from(ctx.getImageData(m.x, m.y, 1, 1).data)),
+      };
+    }, { y: baselineY, left, width, markers });
+    let hits = 0;
+    for (let x = 0; x < width; x++) {
+      if (
+        [0, 1, 2].some((r) =>
+          near(sample.row.slice((r * width + x) * 4, (r * width + x) * 4 + 4), "#b45309")
+        )
+      ) hits++;
+    }
+    assert.ok(
+      hits > width * 0.3,
+      `the baseline is drawn across the plot (${hits} of ${width} columns)`,
+    );
+    for (const px of sample.marks) {
+      assert.ok(near(px, "#c0152f"), `the regression marker is drawn: rgba(${px.join(",")})`);
+    }
+
+    // Hover over the marker: the tooltip gives the run's value and commit.
+    const box = (await page.locator('[data-testid="trend-chart"] canvas').boundingBox())!;
+    const ratio = await page.evaluate(() => devicePixelRatio);
+    // 2 px inside: the latest run sits on the plot's right edge, which uPlot counts as outside.
+    await page.mouse.move(box.x + markers[0].x / ratio - 2, box.y + markers[0].y / ratio, {
+      steps: 4,
+    });
+    await page.waitForSelector('[data-testid="trend-tooltip"]:not([hidden])');
+    const opened = api.points.find((p) =>
+      p.transaction_id === api.alerts[0].opened_transaction_id
+    )!;
+    assert.equal(await page.innerText('[data-testid="tooltip-value"]'), String(opened.value));
+    assert.equal(
+      await page.innerText('[data-testid="tooltip-commit"]'),
+      opened.commit_sha.slice(0, 7),
+    );
+
+    // Daily resolution comes from the API and is what the chart draws.
+    await page.selectOption('[data-testid="trend-res"]', "daily");
+    await page.waitForSelector('[data-testid="trend-chart"][data-resolution="daily"]');
+    assert.equal(new URL(page.url()).searchParams.get("res"), "daily");
+    assert.equal(
+      await page.getAttribute('[data-testid="trend-resolution"]', "data-resolution"),
+      "daily",
+    );
+    await screenshot(page, "trends-daily");
+    await done();
+  });
+
+  test("an unreachable API shows the error state with the failing URL and the guide's checks", async () => {
+    // A port that was just free and is closed again: a real refused connection.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const deadUrl = `http://127.0.0.1:${closedPort}`;
+    const server = await serveDist({
+      SUPABASE_URL: deadUrl,
+      SUPABASE_ANON_KEY: requireEnv("SUPABASE_ANON_KEY"),
+    });
+    try {
+      page = await browser.context.newPage();
+      errors = collectErrors(page);
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="error-state"]');
+      assert.match(await page.innerText('[data-testid="error-state"] h2'), /Cannot reach Supabase/);
+      assert.ok(
+        (await page.innerText('[data-testid="error-url"]')).startsWith(
+          `${deadUrl}/functions/v1/benchmarks?view=`,
+        ),
+      );
+      const checks = await page.innerText('[data-testid="error-checks"]');
+      assert.match(checks, /SUPABASE_URL is set, uses https and has no trailing slash/);
+      assert.match(checks, /anon key/);
+      assert.match(checks, /supabase functions deploy/);
+      assert.match(checks, /SELECT COUNT\(\*\) FROM benchmark_snapshots WHERE is_active = TRUE;/);
+      await screenshot(page, "error");
+      // The browser itself logs the refused connections; nothing else may be logged.
+      const unexpected = errors.filter((e) => !/net::ERR_CONNECTION_REFUSED/.test(e));
+      assert.deepEqual(unexpected, []);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a key that is not the anon key is refused before any request", async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const serviceLike = `${b64({ alg: "HS256", typ: "JWT" })}.${
+      b64({ role: "service_role", iss: "supabase" })
+    }.c2ln`;
+    const server = await serveDist({
+      SUPABASE_URL: requireEnv("SUPABASE_URL"),
+      SUPABASE_ANON_KEY: serviceLike,
+    });
+    try {
+      page = await browser.context.newPage();
+      errors = collectErrors(page);
+      const calls: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().includes("/functions/v1/")) calls.push(r.url());
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="error-state"]');
+      assert.match(
+        await page.innerText('[data-testid="error-state"]'),
+        /Use the anon key: this key has role "service_role"/,
+      );
+      assert.deepEqual(calls, []);
+      await done();
+    } finally {
+      await server.close();
+    }
+  });
+});
