@@ -10,9 +10,10 @@ purpose="${1:-}"
 
 packages=(postgresql-15 postgresql-client-15 postgresql-15-pgtap postgresql-15-cron
           postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl)
-if [ "$purpose" = "test" ]; then
-  packages+=(chromium)
-fi
+case "$purpose" in
+  test) packages+=(chromium) ;;
+  bench) packages+=(wrk) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -29,6 +29,9 @@ export interface StackConfig {
 const DEFAULTS: Record<string, { db: number; api: number; sink: number; sub: string }> = {
   dev: { db: 54322, api: 54321, sink: 54323, sub: "" },
   test: { db: 54332, api: 54331, sink: 54333, sub: "test" },
+  bench: { db: 54352, api: 54351, sink: 54353, sub: "bench" },
+  hardening: { db: 54362, api: 54361, sink: 54363, sub: "hardening" },
+  eval: { db: 54372, api: 54371, sink: 54373, sub: "eval" },
 };
 
 function envNumber(name: string, fallback: number): number {

@@ -15,7 +15,10 @@ Commands:
   status  show what is running
   start   start the stack in the foreground with demo data; Ctrl-C stops it
   demo    load the demo history into a running stack (once)
-  test    run every test suite against a fresh stack of its own`;
+  test    run every test suite against a fresh stack of its own
+  bench   the performance benchmark (--quick for the CI smoke)
+  hardening  the fault-injection, fuzzing and authorization tests (--soak for the 10-minute soak)
+  eval    score regression detection on the labelled corpus (--quick in CI)`;
 
 function profileArg(args: string[]): string {
   const i = args.indexOf("--profile");
@@ -95,6 +98,13 @@ async function main(args: string[]): Promise<number> {
     }
     case "test":
       return await runTests();
+    case "bench":
+    case "hardening":
+    case "eval": {
+      // scripts/bench, scripts/hardening, scripts/eval: each exports run(args).
+      const mod = await import(`../${command}/main.ts`);
+      return await mod.run(args.slice(1));
+    }
     default:
       console.error(USAGE);
       return 2;
