@@ -31,12 +31,27 @@ export const RunSchema = z.strictObject({
   notes: z.string().max(10_000).optional(),
   dataset_size: z.int().positive().max(2_147_483_647).optional(),
   duration_seconds: z.number().nonnegative().optional(),
+  // Noise-aware alerting: a metric's standard error as the eval computed it, or the values
+  // of repeated trials (sd / sqrt(k) is used). Keys must be metrics of the run.
+  metric_stderr: z.record(MetricName, z.number().nonnegative()).optional(),
+  metric_trials: z.record(MetricName, z.array(z.number()).min(2).max(1000)).optional(),
   created_at: z.iso.datetime({ offset: true })
     .refine((at) => Date.parse(at) <= Date.now() + FUTURE_SKEW_MS, {
       message: "Send a created_at no more than 5 minutes in the future",
     })
     .optional(),
 }).superRefine((run, ctx) => {
+  for (const field of ["metric_stderr", "metric_trials"] as const) {
+    for (const name of Object.keys(run[field] ?? {})) {
+      if (!Object.hasOwn(run.metrics, name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field, name],
+          message: `Send ${field} only for metrics of the run: "${name}" is not in metrics`,
+        });
+      }
+    }
+  }
   const seen = new Set<string>();
   run.tags?.forEach((tag, i) => {
     if (seen.has(tag)) {

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { call, closeDb, guideRun, pinRun, regressedRun, uniq } from "./helpers.ts";
+import { withImmediateAlertPolicy } from "./helpers.ts";
 
 Deno.test("regressions: verdicts by transaction and by commit", async () => {
   const model = uniq("verdict");
@@ -58,38 +59,42 @@ Deno.test("regressions: verdicts by transaction and by commit", async () => {
   await closeDb();
 });
 
-Deno.test("regressions: the alert list filters by model and state, and acknowledge works", async () => {
-  const model = uniq("alertlist");
-  const base = await call("ingest", { body: guideRun(model) });
-  await pinRun(base.body.transaction_id);
-  await call("ingest", { body: regressedRun(model) });
-  const open = await call("regressions", {
-    as: "anon",
-    query: { model_version: model, state: "open" },
-  });
-  assert.equal(open.status, 200);
-  assert.deepEqual(open.body.alerts.map((a: { metric_name: string }) => a.metric_name).sort(), [
-    "f1",
-    "precision",
-    "recall",
-  ]);
-  assert.equal(
-    (await call("regressions", { as: "anon", query: { model_version: model, state: "resolved" } }))
-      .body.alerts.length,
-    0,
-  );
+Deno.test("regressions: the alert list filters by model and state, and acknowledge works", () =>
+  withImmediateAlertPolicy(async () => {
+    const model = uniq("alertlist");
+    const base = await call("ingest", { body: guideRun(model) });
+    await pinRun(base.body.transaction_id);
+    await call("ingest", { body: regressedRun(model) });
+    const open = await call("regressions", {
+      as: "anon",
+      query: { model_version: model, state: "open" },
+    });
+    assert.equal(open.status, 200);
+    assert.deepEqual(open.body.alerts.map((a: { metric_name: string }) => a.metric_name).sort(), [
+      "f1",
+      "precision",
+      "recall",
+    ]);
+    assert.equal(
+      (await call("regressions", {
+        as: "anon",
+        query: { model_version: model, state: "resolved" },
+      }))
+        .body.alerts.length,
+      0,
+    );
 
-  const ack = await call("regressions", {
-    body: { action: "acknowledge", alert_id: open.body.alerts[0].id, by: "oncall" },
-  });
-  assert.equal(ack.status, 200);
-  assert.equal(ack.body.alert.acknowledged_by, "oncall");
+    const ack = await call("regressions", {
+      body: { action: "acknowledge", alert_id: open.body.alerts[0].id, by: "oncall" },
+    });
+    assert.equal(ack.status, 200);
+    assert.equal(ack.body.alert.acknowledged_by, "oncall");
 
-  const bad = await call("regressions", { as: "anon", query: { state: "sideways" } });
-  assert.equal(bad.status, 400);
-  assert.equal(bad.body.error, "invalid_query");
-  await closeDb();
-});
+    const bad = await call("regressions", { as: "anon", query: { state: "sideways" } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, "invalid_query");
+    await closeDb();
+  }));
 
 Deno.test("regressions: pin and unpin through POST; a bad action is 400; an unknown run is 404", async () => {
   const model = uniq("pinning");

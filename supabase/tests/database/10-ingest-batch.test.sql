@@ -99,7 +99,7 @@ $$;
 select is(
   pg_temp.batch_error_fields(jsonb_build_array(pg_temp.batch_run('batch-d', 0.9), pg_temp.batch_run('batch-e', 0.9) || '{"temperature": 1}')),
   array['BW008', 'runs[1]: Cannot record run: unknown field temperature', '',
-        'Known fields: commit_sha, branch_name, model_version, model_provider, dataset_version, dataset_size, prompt_version, environment, run_id, triggered_by, metrics, duration_seconds, tags, notes, created_at'],
+        'Known fields: commit_sha, branch_name, model_version, model_provider, dataset_version, dataset_size, prompt_version, environment, run_id, triggered_by, metrics, duration_seconds, tags, notes, created_at, metric_stderr, metric_trials'],
   'the hint of the original error is kept');
 select is(
   (pg_temp.batch_error_fields(jsonb_build_array(pg_temp.batch_run('batch-d', 0.9), jsonb_set(pg_temp.batch_run('batch-e', 0.9), '{metrics}', '{"f1": "x"}'))))[3],

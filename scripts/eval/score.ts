@@ -1,0 +1,52 @@
+// Scoring alert openings against the ground truth: a true positive is the first
+// opening inside [truth start, truth start + WINDOW]; every other opening is a false
+// positive; a truth window without an opening is a false negative.
+
+export const WINDOW = 4;
+
+export interface Score {
+  tp: number;
+  fp: number;
+  fn: number;
+  delays: number[];
+}
+
+export function emptyScore(): Score {
+  return { tp: 0, fp: 0, fn: 0, delays: [] };
+}
+
+export function scoreOne(s: Score, truth: number[], openings: number[]): void {
+  const matched = new Set<number>();
+  for (const o of [...openings].sort((a, b) => a - b)) {
+    const w = truth.find((start) => !matched.has(start) && o >= start && o <= start + WINDOW);
+    if (w === undefined) {
+      s.fp++;
+    } else {
+      matched.add(w);
+      s.tp++;
+      s.delays.push(o - w);
+    }
+  }
+  s.fn += truth.length - matched.size;
+}
+
+export interface Summary {
+  precision: number;
+  recall: number;
+  f1: number;
+  medianDelay: number | null;
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+export function summarize(s: Score): Summary {
+  const precision = s.tp + s.fp ? s.tp / (s.tp + s.fp) : 0;
+  const recall = s.tp + s.fn ? s.tp / (s.tp + s.fn) : 0;
+  const f1 = precision + recall ? 2 * precision * recall / (precision + recall) : 0;
+  const d = [...s.delays].sort((a, b) => a - b);
+  const medianDelay = d.length
+    ? (d.length % 2 ? d[(d.length - 1) / 2] : (d[d.length / 2 - 1] + d[d.length / 2]) / 2)
+    : null;
+  return { precision, recall, f1, medianDelay, tp: s.tp, fp: s.fp, fn: s.fn };
+}

@@ -1,0 +1,172 @@
+-- Issue 9: noise-aware alerting. The guide's verdict (detect_regression's
+-- is_regression) is unchanged; what opens and resolves regression_alerts now needs
+-- the change beyond tolerance AND beyond noise, confirmed over consecutive runs,
+-- and resolves with hysteresis.
+begin;
+set local client_min_messages = warning;
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+
+select plan(34);
+
+-- One run of a series at hour i (created_at orders the history).
+create function pg_temp.r(p_model text, p_i int, p_metrics jsonb, p_size int default 5000,
+                          p_extra jsonb default '{}')
+returns jsonb language sql as $$
+  select tests.run(p_model, p_metrics, jsonb_build_object(
+    'commit_sha', 'c' || p_i,
+    'created_at', ('2026-03-01T00:00:00Z'::timestamptz + p_i * interval '1 hour')::text,
+    'dataset_size', p_size) || p_extra)
+$$;
+
+create function pg_temp.pin(p_model text) returns void language sql as $$
+  update benchmark_snapshots set is_baseline = true where model_version = p_model and pinned_at is null
+$$;
+
+create function pg_temp.open_alerts(p_model text, p_metric text) returns int language sql as $$
+  select count(*)::int from regression_alerts where model_version = p_model and metric_name = p_metric and status = 'open'
+$$;
+
+create function pg_temp.all_alerts(p_model text, p_metric text) returns int language sql as $$
+  select count(*)::int from regression_alerts where model_version = p_model and metric_name = p_metric
+$$;
+
+-- A stable history: baseline + 7 in-control runs of f1 ~ 0.90 and latency ~ 100 ms.
+create function pg_temp.history(p_model text, p_size int default 5000) returns void language plpgsql as $$
+declare
+  f1s numeric[] := array[0.900, 0.902, 0.899, 0.901, 0.900, 0.898, 0.901, 0.900];
+  lat numeric[] := array[100, 101, 99, 100, 102, 100, 99, 101];
+begin
+  perform pg_temp.r(p_model, 0, jsonb_build_object('f1', f1s[1], 'latency_ms', lat[1]), p_size);
+  perform pg_temp.pin(p_model);
+  for i in 2..8 loop
+    perform pg_temp.r(p_model, i - 1, jsonb_build_object('f1', f1s[i], 'latency_ms', lat[i]), p_size);
+  end loop;
+end
+$$;
+
+-- 1. The guide's Test 3 still holds, and is honestly flagged as within noise.
+select tests.run_id('nz-guide', '{"precision": 0.91, "recall": 0.88, "f1": 0.895, "latency_ms": 412, "analysis_cost": 0.0042}');
+update benchmark_snapshots set is_baseline = true where model_version = 'nz-guide';
+select tests.run_id('nz-guide', '{"precision": 0.85, "recall": 0.82, "f1": 0.835, "latency_ms": 420, "analysis_cost": 0.0043}',
+  '{"commit_sha": "abc124", "dataset_size": 100}');
+select results_eq(
+  $$select metric_name, is_regression from detect_regression('nz-guide', 0.05) order by metric_name$$,
+  $$values ('analysis_cost'::text, false), ('f1', true), ('latency_ms', false), ('precision', true), ('recall', true)$$,
+  'the guide''s Test 3 verdict is unchanged: TRUE for f1, precision, recall; FALSE for latency_ms, analysis_cost');
+select results_eq(
+  $$select metric_name, within_noise, beyond_noise from detect_regression('nz-guide', 0.05)
+    where metric_name in ('f1', 'precision', 'recall') order by metric_name$$,
+  $$values ('f1'::text, true, false), ('precision', true, false), ('recall', true, false)$$,
+  'with dataset_size 100, the guide''s 6-point drops cross the threshold but lie within sampling noise');
+select ok((select noise from detect_regression('nz-guide', 0.05) where metric_name = 'f1')
+          between 0.036 and 0.038, 'f1 noise is the binomial standard error sqrt(0.835 * 0.165 / 100)');
+select is(pg_temp.all_alerts('nz-guide', 'f1'), 0, 'a single run within noise opens no alert');
+
+-- 2. dataset_size changes the sampling error.
+select tests.run_id('nz-small', '{"f1": 0.895}', '{"dataset_size": 100}');
+select tests.run_id('nz-large', '{"f1": 0.895}', '{"dataset_size": 10000}');
+update benchmark_snapshots set is_baseline = true where model_version in ('nz-small', 'nz-large');
+select tests.run_id('nz-small', '{"f1": 0.835}', '{"dataset_size": 100, "commit_sha": "c2"}');
+select tests.run_id('nz-large', '{"f1": 0.835}', '{"dataset_size": 10000, "commit_sha": "c2"}');
+select ok((select noise from detect_regression('nz-small', 0.05)) > 5 * (select noise from detect_regression('nz-large', 0.05)),
+  'the noise of a 100-example eval is far larger than that of a 10000-example eval');
+select is((select beyond_noise from detect_regression('nz-small', 0.05)), false,
+  'a 6-point f1 drop on 100 examples is within noise');
+select is((select beyond_noise from detect_regression('nz-large', 0.05)), true,
+  'the same drop on 10000 examples is beyond noise');
+select ok((select own_stderr from benchwatch_private.metric_observations o
+           join benchmark_transactions t on t.id = o.transaction_id
+           where t.model_version = 'nz-small' and t.commit_sha = 'c2')
+          > (select own_stderr from benchwatch_private.metric_observations o
+             join benchmark_transactions t on t.id = o.transaction_id
+             where t.model_version = 'nz-large' and t.commit_sha = 'c2'),
+  'the stored per-run standard error follows dataset_size');
+
+-- 3. A single spike is ignored.
+select pg_temp.history('nz-spike');
+select is((pg_temp.r('nz-spike', 8, '{"f1": 0.901, "latency_ms": 400}') -> 'alerts_opened'), '[]'::jsonb,
+  'a 4x latency spike opens no alert');
+select is((pg_temp.r('nz-spike', 8, '{"f1": 0.901, "latency_ms": 400}') ->> 'replayed'), 'true',
+  'replaying the spike run is idempotent');
+select is((select out_of_control from benchwatch_private.metric_observations o
+           join benchmark_transactions t on t.id = o.transaction_id
+           where t.model_version = 'nz-spike' and t.commit_sha = 'c8' and o.metric_name = 'latency_ms'),
+  true, 'the spike is flagged out of control (and so does not count towards the series noise)');
+select pg_temp.r('nz-spike', 9, '{"f1": 0.899, "latency_ms": 100}');
+select pg_temp.r('nz-spike', 10, '{"f1": 0.900, "latency_ms": 101}');
+select is(pg_temp.all_alerts('nz-spike', 'latency_ms'), 0, 'after the spike the series carries on without an alert');
+select pg_temp.r('nz-spike', 11, '{"f1": 0.900, "latency_ms": 100}');
+select pg_temp.r('nz-spike', 12, '{"f1": 0.700, "latency_ms": 100}');
+select pg_temp.r('nz-spike', 13, '{"f1": 0.900, "latency_ms": 100}');
+select is(pg_temp.all_alerts('nz-spike', 'f1'), 0, 'a single bad f1 run (beyond tolerance and noise) opens no alert');
+
+-- 4. A persistent step is caught within the window (confirmation_runs = 2 for f1).
+select pg_temp.history('nz-step');
+select is((pg_temp.r('nz-step', 8, '{"f1": 0.80, "latency_ms": 100}') -> 'alerts_opened'), '[]'::jsonb,
+  'the first run of a step is not yet an alert');
+select is(jsonb_array_length(pg_temp.r('nz-step', 9, '{"f1": 0.80, "latency_ms": 100}') -> 'alerts_opened'), 1,
+  'the second consecutive out-of-control run opens the alert, in its own transaction');
+select is((select opened_transaction_id from regression_alerts where model_version = 'nz-step' and metric_name = 'f1'),
+  (select id from benchmark_transactions where model_version = 'nz-step' and commit_sha = 'c9'),
+  'opened_transaction_id is the confirming run');
+select is(jsonb_array_length(pg_temp.r('nz-step', 10, '{"f1": 0.80, "latency_ms": 100}') -> 'alerts_continued'), 1,
+  'a further regressing run continues the open alert');
+select is(pg_temp.all_alerts('nz-step', 'f1'), 1, 'the step opened exactly one alert');
+-- latency needs 3 out-of-control runs (transient spikes come in pairs).
+select pg_temp.r('nz-step', 11, '{"f1": 0.80, "latency_ms": 150}');
+select pg_temp.r('nz-step', 12, '{"f1": 0.80, "latency_ms": 150}');
+select is(pg_temp.all_alerts('nz-step', 'latency_ms'), 0, 'two slow latency runs are not yet an alert');
+select pg_temp.r('nz-step', 13, '{"f1": 0.80, "latency_ms": 150}');
+select is(pg_temp.open_alerts('nz-step', 'latency_ms'), 1, 'the third slow latency run opens the alert');
+
+-- 5. A slow drift is caught once it crosses tolerance (0.9 * 5% = 0.045).
+select pg_temp.history('nz-drift');
+select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
+from generate_series(1, 7) as k;
+select is(pg_temp.all_alerts('nz-drift', 'f1'), 0, 'a drift still within tolerance (0.858) opens no alert');
+select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
+from generate_series(8, 9) as k;
+select is(pg_temp.open_alerts('nz-drift', 'f1'), 1, 'the drift alerts on the second run past tolerance');
+select is((select opened_value from regression_alerts where model_version = 'nz-drift' and metric_name = 'f1'),
+  0.846::numeric, 'the alert opened at f1 0.846, one run after the drift crossed 0.855');
+
+-- 6. No flapping: an open alert resolves only after two runs clearly back.
+select pg_temp.history('nz-flap');
+select pg_temp.r('nz-flap', 8, '{"f1": 0.80, "latency_ms": 100}');
+select pg_temp.r('nz-flap', 9, '{"f1": 0.80, "latency_ms": 100}');
+select is(pg_temp.open_alerts('nz-flap', 'f1'), 1, 'the step opened an alert');
+select is((pg_temp.r('nz-flap', 10, '{"f1": 0.87, "latency_ms": 100}') -> 'alerts_resolved'), '[]'::jsonb,
+  'a run back within tolerance but not within half of it does not resolve');
+select is((pg_temp.r('nz-flap', 11, '{"f1": 0.90, "latency_ms": 100}') -> 'alerts_resolved'), '[]'::jsonb,
+  'one run clearly back does not resolve yet');
+select pg_temp.r('nz-flap', 12, '{"f1": 0.80, "latency_ms": 100}');
+select pg_temp.r('nz-flap', 13, '{"f1": 0.90, "latency_ms": 100}');
+select pg_temp.r('nz-flap', 14, '{"f1": 0.80, "latency_ms": 100}');
+select is(pg_temp.all_alerts('nz-flap', 'f1'), 1, 'alternating runs keep one alert open: no flapping');
+select pg_temp.r('nz-flap', 15, '{"f1": 0.90, "latency_ms": 100}');
+select is(jsonb_array_length(pg_temp.r('nz-flap', 16, '{"f1": 0.901, "latency_ms": 100}') -> 'alerts_resolved'), 1,
+  'two consecutive runs clearly back resolve the alert');
+select is((select count(*)::int from regression_alerts where model_version = 'nz-flap' and status = 'resolved'), 1,
+  'the alert resolved exactly once');
+
+-- 7. metric_stderr and metric_trials are accepted, validated and stored.
+select tests.run('nz-se', '{"f1": 0.9, "latency_ms": 100}',
+  '{"metric_stderr": {"f1": 0.02}, "metric_trials": {"latency_ms": [98, 100, 102]}}');
+select is((select reported_stderr from benchwatch_private.metric_observations o
+           join benchmark_transactions t on t.id = o.transaction_id
+           where t.model_version = 'nz-se' and o.metric_name = 'f1'),
+  0.02::numeric, 'metric_stderr is stored');
+select is((select array_length(trials, 1) from benchwatch_private.metric_observations o
+           join benchmark_transactions t on t.id = o.transaction_id
+           where t.model_version = 'nz-se' and o.metric_name = 'latency_ms'),
+  3, 'metric_trials are stored');
+select throws_ok($$select tests.run('nz-se2', '{"f1": 0.9}', '{"metric_stderr": {"f2": 0.01}}')$$,
+  'BW007', null, 'metric_stderr must name a metric of the run');
+select throws_ok($$select tests.run('nz-se2', '{"f1": 0.9}', '{"metric_stderr": {"f1": -0.01}}')$$,
+  'BW006', null, 'metric_stderr must not be negative');
+select throws_ok($$select tests.run('nz-se2', '{"f1": 0.9}', '{"metric_trials": {"f1": [0.9]}}')$$,
+  'BW007', null, 'metric_trials needs 2 to 1000 values');
+
+select * from finish();
+rollback;
