@@ -51,6 +51,7 @@ const problems = (...codes: number[]): Json =>
       413: "Body too large",
       415: "Body is not JSON",
       422: "Idempotency-Key reused with another body",
+      429: "Rate limited: wait Retry-After seconds",
       500: "Unexpected server error",
       503: "Not configured or schema not applied",
     }[c],
@@ -127,7 +128,7 @@ export function buildOpenApi(): Json {
             "201": ok(
               "The run's transaction id, snapshot id and per-metric verdict (or `{runs: [...]}`)",
             ),
-            ...problems(400, 401, 403, 405, 413, 415, 422, 500, 503),
+            ...problems(400, 401, 403, 405, 413, 415, 422, 429, 500, 503),
           },
         },
       },

@@ -224,6 +224,46 @@ async function checkJwt(req: Request): Promise<Response | null> {
 
 const known = new Set(listFunctions());
 
+// Like a hosted project's edge, the gateway caps request bodies. It reads the body before
+// forwarding it: a worker that answers early (413) and closes its side while a streamed
+// upload is still in flight would otherwise surface as a failed fetch (502).
+const MAX_GATEWAY_BODY = 8 * 1024 * 1024;
+
+async function readBounded(req: Request): Promise<Uint8Array<ArrayBuffer> | undefined | Response> {
+  if (!req.body) return undefined;
+  const tooLarge = () =>
+    jsonResponse(413, {
+      error: "payload_too_large",
+      message: `Send a smaller body: the gateway accepts at most ${MAX_GATEWAY_BODY} bytes`,
+    });
+  if (Number(req.headers.get("content-length")) > MAX_GATEWAY_BODY) {
+    await req.body.cancel();
+    return tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req.body) {
+      size += chunk.byteLength;
+      if (size > MAX_GATEWAY_BODY) return tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    log(`request body unreadable after ${size} bytes: ${(e as Error).message}`);
+    return jsonResponse(400, {
+      error: "invalid_body",
+      message: "Send the whole body: the request body could not be read",
+    });
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
 async function handleFunction(req: Request, url: URL): Promise<Response> {
   const m = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
   const name = m?.[1];
@@ -243,13 +283,20 @@ async function handleFunction(req: Request, url: URL): Promise<Response> {
   }
   const target = `http://127.0.0.1:${worker.port}/${name}${m?.[2] ?? ""}${url.search}`;
   const headers = new Headers(req.headers);
+  // Hop-by-hop headers belong to the client's connection, not to the one to the worker
+  // (forwarding `transfer-encoding: chunked` with a streamed body breaks the request).
+  for (const h of ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]) {
+    headers.delete(h);
+  }
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+  const body = await readBounded(req);
+  if (body instanceof Response) return body;
   try {
     const res = await fetch(target, {
       method: req.method,
       headers,
-      body: req.body,
+      body,
       redirect: "manual",
     });
     return new Response(res.body, { status: res.status, headers: res.headers });

@@ -20,7 +20,11 @@ export interface IngestDeps {
   sql: Sql;
   serviceRoleKey: string;
   anonKey: string;
+  /** Requests per minute per ingest token (BENCHWATCH_INGEST_RATE_LIMIT); 0 turns it off. */
+  rateLimitPerMinute?: number;
 }
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -50,16 +54,31 @@ async function authorize(req: Request, deps: IngestDeps): Promise<Response | nul
           "or an ingest token (benchwatch tokens create)",
       );
     case "token": {
-      const [row] = await deps.sql<{ id: string | null }[]>`
-        select benchwatch_private.authenticate_ingest_token(${await hashToken(
+      const limit = Number.isInteger(deps.rateLimitPerMinute)
+        ? deps.rateLimitPerMinute!
+        : DEFAULT_RATE_LIMIT_PER_MINUTE;
+      const [row] = await deps.sql<{ r: { token_id: string | null; retry_after: number } }[]>`
+        select benchwatch_private.authenticate_ingest_request(${await hashToken(
         caller.token,
-      )}) as id`;
-      if (row?.id) return null;
-      return problem(
-        401,
-        "invalid_token",
-        "Use a valid key: this ingest token is unknown or revoked (benchwatch tokens list)",
-      );
+      )}, ${limit}) as r`;
+      if (!row?.r.token_id) {
+        return problem(
+          401,
+          "invalid_token",
+          "Use a valid key: this ingest token is unknown or revoked (benchwatch tokens list)",
+        );
+      }
+      if (row.r.retry_after > 0) {
+        return problem(
+          429,
+          "rate_limited",
+          `Slow down: this ingest token may record ${limit} requests per minute; ` +
+            `retry after ${row.r.retry_after} s`,
+          { limit_per_minute: limit, retry_after: row.r.retry_after },
+          { "retry-after": String(row.r.retry_after) },
+        );
+      }
+      return null;
     }
   }
 }

@@ -5,4 +5,5 @@ Deno.serve(createIngestHandler({
   sql: db(),
   serviceRoleKey: Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? "",
   anonKey: Deno.env.get("SUPABASE_ANON_KEY") ?? "",
+  rateLimitPerMinute: Number(Deno.env.get("BENCHWATCH_INGEST_RATE_LIMIT") || undefined),
 }));

@@ -1,0 +1,71 @@
+-- Why: an ingest token sits in CI secrets, where it can leak or a runaway job can
+-- loop. Each token may record at most N requests per minute (the ingest function's
+-- BENCHWATCH_INGEST_RATE_LIMIT, default 600); beyond that ingest answers 429 with
+-- Retry-After. The window is the calendar minute: one counter row per token and
+-- minute, bumped with INSERT ... ON CONFLICT, so concurrent requests count exactly
+-- and the check stays one SQL call with the token lookup. Rows older than an hour
+-- are pruned as new minutes start. The service role key is not limited.
+
+create table benchwatch_private.ingest_rate_counters (
+  token_id uuid not null,
+  window_start timestamptz not null,
+  requests integer not null default 0,
+  constraint ingest_rate_counters_pkey primary key (token_id, window_start),
+  constraint ingest_rate_counters_token_fkey foreign key (token_id)
+    references benchwatch_private.ingest_tokens (id) on delete cascade
+);
+
+comment on table benchwatch_private.ingest_rate_counters is
+  'Requests per ingest token per calendar minute, for the per-token rate limit; pruned after an hour.';
+
+alter table benchwatch_private.ingest_rate_counters enable row level security;
+revoke all on table benchwatch_private.ingest_rate_counters from public, anon, authenticated, service_role;
+
+create or replace function benchwatch_private.authenticate_ingest_request(
+  p_token_hash text,
+  p_limit_per_minute integer default 600
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid := benchwatch_private.authenticate_ingest_token(p_token_hash);
+  v_window timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now());
+  v_requests integer;
+begin
+  if v_id is null then
+    return pg_catalog.jsonb_build_object('token_id', null, 'retry_after', 0);
+  end if;
+  -- 0 or less (or null) turns the limit off.
+  if coalesce(p_limit_per_minute, 0) <= 0 then
+    return pg_catalog.jsonb_build_object('token_id', v_id, 'retry_after', 0);
+  end if;
+
+  insert into benchwatch_private.ingest_rate_counters as c (token_id, window_start, requests)
+  values (v_id, v_window, 1)
+  on conflict (token_id, window_start) do update set requests = c.requests + 1
+  returning c.requests into v_requests;
+
+  if v_requests = 1 then
+    delete from benchwatch_private.ingest_rate_counters c
+    where c.token_id = v_id and c.window_start < v_window - interval '1 hour';
+  end if;
+
+  return pg_catalog.jsonb_build_object(
+    'token_id', v_id,
+    'requests', v_requests,
+    'limit', p_limit_per_minute,
+    'retry_after', case when v_requests > p_limit_per_minute
+      then greatest(1, pg_catalog.ceil(extract(epoch from (v_window + interval '1 minute' - pg_catalog.clock_timestamp()))))::integer
+      else 0 end);
+end
+$$;
+
+comment on function benchwatch_private.authenticate_ingest_request(text, integer) is
+  'authenticate_ingest_token plus the per-token rate limit: counts the request in the token''s current minute and returns {token_id, requests, limit, retry_after}; token_id is null for an unknown or revoked token, retry_after > 0 (seconds to the next minute) once the token made more than p_limit_per_minute requests this minute. A limit of 0 or null means no limit.';
+
+revoke execute on function benchwatch_private.authenticate_ingest_request(text, integer) from public, anon, authenticated;
+grant execute on function benchwatch_private.authenticate_ingest_request(text, integer) to service_role;
