@@ -48,6 +48,9 @@ function hostedServe(...args: unknown[]): Deno.HttpServer {
   },
 };
 
+// Exit at once on SIGTERM (the gateway's stop), whatever Deno.serve does with the signal.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+
 const parent = Deno.ppid;
 setInterval(() => {
   if (Deno.ppid !== parent) Deno.exit(0);
