@@ -46,6 +46,12 @@ export interface SnapshotMetric {
   relative_change: number | null;
 }
 
+interface SnapshotPage {
+  series: SnapshotSeries[];
+  total: number;
+  next_offset: number | null;
+}
+
 export interface SnapshotSeries {
   series: SeriesKey;
   status: string;
@@ -238,9 +244,21 @@ export class Api {
     return (await this.get<{ series: SeriesInfo[] }>("benchmarks", { view: "series" })).series;
   }
 
+  /** Every series matching q: the API answers pages of up to 1000; this follows next_offset. */
   async snapshot(q: Query): Promise<SnapshotSeries[]> {
-    return (await this.get<{ series: SnapshotSeries[] }>("benchmarks", { view: "snapshot", ...q }))
-      .series;
+    const all: SnapshotSeries[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const page: SnapshotPage = await this.get<SnapshotPage>("benchmarks", {
+        view: "snapshot",
+        ...q,
+        limit: "1000",
+        offset: String(offset),
+      });
+      all.push(...page.series);
+      offset = page.next_offset;
+    }
+    return all;
   }
 
   trend(q: Query): Promise<Trend> {

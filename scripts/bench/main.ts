@@ -15,15 +15,7 @@ import postgres from "postgres";
 import { loadConfig, type StackConfig } from "../stack/config.ts";
 import { readPid } from "../stack/proc.ts";
 import { down, up } from "../stack/stack.ts";
-import {
-  type Latency,
-  latency,
-  loadAverage,
-  MemorySampler,
-  pgbench,
-  startHello,
-  wrk,
-} from "./measure.ts";
+import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
 
 interface Plan {
@@ -190,7 +182,19 @@ async function ceilings(ctx: Ctx) {
     await hello.stop();
   }
   say(`  hello-world: ${h.rps} req/s, p99 ${h.p99_ms} ms`);
-  return { pgbench_insert: pg, deno_hello: h };
+  // The HTTP path's own ceiling: the same load on the health function, through the gateway
+  // and a function worker, with one trivial SQL query per request (no write, no detection).
+  say(`ceiling: GET health through the gateway (JWT check, worker, one SQL query)`);
+  const url = `${ctx.api}/functions/v1/health`;
+  const args = ["get", "health", "1", ctx.anonKey];
+  await wrk(url, { seconds: 1, connections: ctx.plan.clients, args });
+  const gw = await wrk(url, { seconds: ctx.plan.wrkSeconds, connections: ctx.plan.clients, args });
+  say(`  health through the gateway: ${gw.rps} req/s, p99 ${gw.p99_ms} ms`);
+  return {
+    pgbench_insert: pg,
+    deno_hello: h,
+    gateway_health: { ...gw, ratio_to_pgbench: Math.round((gw.rps / pg.tps) * 1000) / 1000 },
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -562,31 +566,61 @@ async function readApi(ctx: Ctx) {
   const now = new Date(Date.now() + 60_000).toISOString();
   const s = histSeries(733 % ctx.plan.series);
   const q = new URLSearchParams({ view: "trend", ...s, metric: "f1", from: yearAgo, to: now });
+  const get = async (path: string) => {
+    const res = await fetch(`${ctx.api}${path}`, {
+      headers: { authorization: `Bearer ${ctx.anonKey}` },
+    });
+    const body = await res.arrayBuffer();
+    if (res.status !== 200) {
+      throw new Error(`${path} answered ${res.status}: ${new TextDecoder().decode(body)}`);
+    }
+    return body;
+  };
+  const first = JSON.parse(
+    new TextDecoder().decode(await get("/functions/v1/benchmarks?view=snapshot")),
+  );
+  const total: number = first.total;
+  const pageSize: number = first.limit;
+  const lastOffset = Math.max(0, Math.floor((total - 1) / pageSize) * pageSize);
   const endpoints: Record<string, string> = {
     snapshot: `/functions/v1/benchmarks?view=snapshot`,
+    snapshot_last_page: `/functions/v1/benchmarks?view=snapshot&offset=${lastOffset}`,
     trend_1y: `/functions/v1/benchmarks?${q}`,
     regressions: `/functions/v1/regressions`,
   };
-  const out: Record<string, Latency & { bytes: number }> = {};
+  const out: Record<string, unknown> = { snapshot_series: total, snapshot_page_size: pageSize };
   for (const [name, path] of Object.entries(endpoints)) {
     const ms: number[] = [];
     let bytes = 0;
     const box = performance.now() + ctx.plan.boxRead * 1000;
     for (let i = -3; i < ctx.plan.readSamples && (i < 5 || performance.now() < box); i++) {
       const t = performance.now();
-      const res = await fetch(`${ctx.api}${path}`, {
-        headers: { authorization: `Bearer ${ctx.anonKey}` },
-      });
-      const body = await res.arrayBuffer();
-      if (res.status !== 200) {
-        throw new Error(`${path} answered ${res.status}: ${new TextDecoder().decode(body)}`);
-      }
+      const body = await get(path);
       if (i >= 0) ms.push(performance.now() - t);
       bytes = body.byteLength;
     }
-    out[name] = { ...latency(ms), bytes };
-    say(`  read ${name}: p50 ${out[name].p50_ms} ms, p95 ${out[name].p95_ms} ms (${bytes} bytes)`);
+    const l = { ...latency(ms), bytes };
+    out[name] = l;
+    say(`  read ${name}: p50 ${l.p50_ms} ms, p95 ${l.p95_ms} ms (${bytes} bytes)`);
   }
+  // Every series, page after page of 1000, as the dashboard reads them (not a target).
+  const walks: number[] = [];
+  let pages = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    let offset: number | null = 0;
+    pages = 0;
+    while (offset !== null) {
+      const page = JSON.parse(new TextDecoder().decode(
+        await get(`/functions/v1/benchmarks?view=snapshot&limit=1000&offset=${offset}`),
+      ));
+      offset = page.next_offset;
+      pages++;
+    }
+    walks.push(performance.now() - t);
+  }
+  out.snapshot_all_pages = { ...latency(walks), pages };
+  say(`  read every series (${total}, ${pages} pages of 1000): p50 ${latency(walks).p50_ms} ms`);
   return out;
 }
 

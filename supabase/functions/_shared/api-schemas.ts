@@ -21,6 +21,10 @@ export const SnapshotQuerySchema = SeriesFilterSchema.extend({
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
+  /** Series per page (default 100). */
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Series to skip: the previous answer's next_offset. */
+  offset: z.coerce.number().int().min(0).max(99_999_999).optional(),
 });
 
 export const TrendQuerySchema = z.strictObject({

@@ -61,3 +61,44 @@ Deno.test("benchmarks: snapshot, filters, series, tags, trend and run views", ()
     assert.equal(wrong.status, 400);
     await closeDb();
   }));
+
+Deno.test("benchmarks: the snapshot comes in pages that follow next_offset", async () => {
+  const model = uniq("pages");
+  for (const env of ["e1", "e2", "e3"]) {
+    const r = await call("ingest", { body: { ...guideRun(model), environment: env } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  const seen: string[] = [];
+  let offset: number | null = 0;
+  let pages = 0;
+  while (offset !== null) {
+    const page = await call("benchmarks", {
+      as: "anon",
+      query: { model_version: model, limit: "2", offset: String(offset) },
+    });
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.equal(page.body.total, 3);
+    assert.equal(page.body.limit, 2);
+    assert.equal(page.body.offset, offset);
+    seen.push(
+      ...page.body.series.map((s: { series: { environment: string } }) => s.series.environment),
+    );
+    offset = page.body.next_offset;
+    pages++;
+  }
+  assert.equal(pages, 2);
+  assert.deepEqual(seen, ["e1", "e2", "e3"]);
+
+  const bads: Record<string, string>[] = [
+    { limit: "0" },
+    { limit: "1001" },
+    { offset: "-1" },
+    { offset: "x" },
+  ];
+  for (const bad of bads) {
+    const r = await call("benchmarks", { as: "anon", query: { model_version: model, ...bad } });
+    assert.equal(r.status, 400, `${JSON.stringify(bad)} -> ${r.status}`);
+    assert.equal(r.body.error, "invalid_query");
+  }
+  await closeDb();
+});
