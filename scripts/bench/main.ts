@@ -55,8 +55,8 @@ const FULL: Plan = {
   chunk: 100_000,
   boxSeq: 30,
   boxRead: 30,
-  boxBatch: 150,
-  generationDeadline: 780,
+  boxBatch: 90,
+  generationDeadline: 870,
 };
 
 const QUICK: Plan = {
@@ -360,7 +360,10 @@ async function batchIngest(ctx: Ctx) {
 // ---------------------------------------------------------------------------------------
 // 4. History and detection cost
 
-/** Tops benchmark_transactions up to `target` rows of generated history (2 sessions). */
+/**
+ * Tops benchmark_transactions up to `target` rows of generated history (2 sessions), in time
+ * order across the year before now: row g of the largest size lands at fraction g/size of it.
+ */
 async function growHistory(ctx: Ctx, target: number, nextId: { v: number }) {
   const have = await countRows(ctx.sql);
   const need = Math.max(0, target - have);
@@ -394,7 +397,8 @@ async function growHistory(ctx: Ctx, target: number, nextId: { v: number }) {
                    'latency_ms', round((400 + random() * 30)::numeric, 1),
                    'analysis_cost', round((0.004 + random() * 0.0004)::numeric, 5)),
                  60 + g % 100, '{}',
-                 now() - interval '1 hour' - random() * interval '364 days'
+                 now() - interval '1 hour'
+                   - interval '364 days' * (1 - g::float8 / ${ctx.plan.sizes.at(-1)})
           from generate_series(${a}::bigint, ${b}::bigint) as g`);
       });
       done += b - a + 1;

@@ -270,8 +270,10 @@ export function renderMarkdown(r: Results, notes: string): string {
       "series. The raw comparison inserts the same JSON batches with " +
       "`INSERT … SELECT FROM jsonb_to_recordset` into a scratch table with the same indexes.",
     "- History: 2000 series (20 models × 5 datasets × 4 prompts × 5 environments), runs spread " +
-      "over the past year, generated in SQL into the partitioned table with all indexes, " +
-      "constraints and triggers; then one real run per series through `record_run` and every " +
+      "over the past year in time order (as history accumulates), generated in SQL into the " +
+      "partitioned table with all indexes, constraints and triggers, by 2 sessions with " +
+      "`synchronous_commit = off`; the bench stack's PostgreSQL has shared_buffers 2GB and " +
+      "max_wal_size 8GB (the dev and test stacks 256MB and the default); then one real run per series through `record_run` and every " +
       "series' baseline pinned (the setup guide's UPDATE). Detection latency is sequential " +
       "single-run ingests over HTTP; `detect_regression` is timed from the client for one " +
       "model (100 series).",

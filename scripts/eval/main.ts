@@ -1,4 +1,5 @@
-// `npm run eval:detection [-- --quick] [-- --update-baseline] [-- --seed N]`
+// `npm run eval:detection [-- --quick] [-- --update-baseline] [-- --seed N]
+//   [-- --verbose] [-- --policy-sql "<SQL run on the eval stack before ingest>"]`
 //
 // Scores regression detection on a seeded, labelled synthetic corpus (corpus.ts):
 // the anchors' methods at their shipped defaults (anchors.ts) and benchwatch's own
@@ -94,7 +95,14 @@ export async function run(args: string[]): Promise<number> {
   }
 
   const p0 = performance.now();
-  const openings = await runProduct(corpus, log);
+  const policySql = args.flatMap((a, i) =>
+    a === "--policy-sql" && args[i + 1] ? [args[i + 1]] : []
+  );
+  if (policySql.length && update) {
+    log("--policy-sql is for trying a policy: it cannot be combined with --update-baseline");
+    return 2;
+  }
+  const openings = await runProduct(corpus, log, 4, policySql);
   const productSeconds = (performance.now() - p0) / 1000;
   const sc: Score = emptyScore();
   const perEvent: Record<string, Score> = {};
@@ -105,7 +113,12 @@ export async function run(args: string[]): Promise<number> {
       const fpBefore = sc.fp;
       scoreOne(sc, m.truth, o);
       if (sc.fp > fpBefore && args.includes("--verbose")) {
-        log(`FP s${s.id} ${m.metric} ${m.event} start=${m.start} truth=${m.truth} openings=${o}`);
+        const tol = (m.values[0] * 0.05).toPrecision(3);
+        const vals = m.values.map((v) => v.toPrecision(4)).join(" ");
+        log(
+          `FP s${s.id} n=${s.datasetSize} ${m.metric} ${m.event} start=${m.start} ` +
+            `truth=${m.truth} openings=${o} tol=${tol} values=${vals}`,
+        );
       }
       perEvent[m.event] ??= emptyScore();
       scoreOne(perEvent[m.event], m.truth, o);

@@ -34,6 +34,7 @@ export async function runProduct(
   corpus: Corpus,
   log: (s: string) => void,
   streams = 4,
+  policySql: string[] = [],
 ): Promise<Map<string, number[]>> {
   const dir = `${new URL("../..", import.meta.url).pathname}.local/eval/run-${Date.now()}`;
   Deno.env.set("BENCHWATCH_EVAL_LOCAL_DIR", dir);
@@ -41,6 +42,12 @@ export async function runProduct(
   const stack = await up("eval", { say: (s) => log(`  ${s}`) });
   const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, onnotice: () => {} });
   try {
+    // A policy to try instead of the shipped defaults (`--policy-sql`), e.g.
+    // "update benchwatch_private.detection_defaults set sensitivity = 2.5".
+    for (const stmt of policySql) {
+      log(`policy: ${stmt}`);
+      await sql.unsafe(stmt);
+    }
     const url = `${stack.env.SUPABASE_URL}/functions/v1/ingest`;
     const key = stack.env.SUPABASE_SERVICE_ROLE_KEY;
     const post = async (runs: unknown[]) => {
