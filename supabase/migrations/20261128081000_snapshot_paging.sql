@@ -212,7 +212,6 @@ declare
   v_limit integer;
   v_offset integer := 0;
   v_offset_raw jsonb;
-  v_total integer;
   v_result jsonb;
 begin
   -- offset is validated here; every other filter (limit included) by assert_valid_filters.
@@ -244,20 +243,8 @@ begin
     v_tags := array(select t.value from pg_catalog.jsonb_array_elements_text(v_filters -> 'tags') as t(value));
   end if;
 
-  select pg_catalog.count(*)::integer into v_total
-  from public.benchmark_snapshots s
-  where s.pinned_at is null
-    and s.is_active
-    and (v_filters ->> 'model_version' is null or s.model_version = v_filters ->> 'model_version')
-    and (v_filters ->> 'model_provider' is null or s.model_provider = v_filters ->> 'model_provider')
-    and (v_filters ->> 'dataset_version' is null or s.dataset_version = v_filters ->> 'dataset_version')
-    and (v_filters ->> 'prompt_version' is null or s.prompt_version = v_filters ->> 'prompt_version')
-    and (v_filters ->> 'environment' is null or s.environment = v_filters ->> 'environment')
-    and (v_tags is null or s.tags operator(pg_catalog.&&) v_tags)
-    and (v_filters ->> 'since' is null or s.created_at >= (v_filters ->> 'since')::timestamptz)
-    and (v_filters ->> 'until' is null or s.created_at <= (v_filters ->> 'until')::timestamptz);
-
-  with filtered as (
+  -- The filtered series once; their count is the total, their ordered slice the page.
+  with filtered as materialized (
     select s.*
     from public.benchmark_snapshots s
     where s.pinned_at is null
@@ -270,15 +257,17 @@ begin
       and (v_tags is null or s.tags operator(pg_catalog.&&) v_tags)
       and (v_filters ->> 'since' is null or s.created_at >= (v_filters ->> 'since')::timestamptz)
       and (v_filters ->> 'until' is null or s.created_at <= (v_filters ->> 'until')::timestamptz)
-    order by s.model_version, s.dataset_version, s.environment, s.model_provider, s.prompt_version
-    limit v_limit offset v_offset
-  
+  ),
+  total as (
+    select pg_catalog.count(*)::integer as n from filtered
   ),
   page as materialized (
     select (pg_catalog.row_number() over (order by f.model_version, f.dataset_version, f.environment,
                                                    f.model_provider, f.prompt_version))::integer as ord,
            f.*
-    from filtered f
+    from (select f.* from filtered f
+          order by f.model_version, f.dataset_version, f.environment, f.model_provider, f.prompt_version
+          limit v_limit offset v_offset) as f
   ),
   cmp as (
     select c.*
@@ -355,10 +344,10 @@ begin
              end,
              'metrics', coalesce(c.metrics, '[]'::jsonb))
              order by s.ord), '[]'::jsonb),
-           'total', v_total,
+           'total', (select t.n from total t),
            'limit', v_limit,
            'offset', v_offset,
-           'next_offset', case when v_offset + v_limit < v_total then v_offset + v_limit end)
+           'next_offset', case when v_offset + v_limit < (select t.n from total t) then v_offset + v_limit end)
   into v_result
   from page s
   left join verdict c on c.ord = s.ord;
