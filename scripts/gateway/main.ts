@@ -406,33 +406,27 @@ async function shutdown(): Promise<void> {
       w.child.kill("SIGTERM");
     } catch { /* already gone */ }
   }
-  // A worker that has not exited 3 s after SIGTERM is killed: `start` once hung here for
-  // minutes on a worker that stayed up after its SIGTERM, and nothing may outlive the stack.
-  await Promise.all([...workers.values()].map(async (w) => {
+  // Nothing may hold the stop up for more than 3 s: `start` once hung here for minutes on
+  // a worker that stayed up after its SIGTERM. True when p settled in time.
+  const within3s = (p: Promise<unknown>): Promise<boolean> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const exited = await Promise.race([
-      w.child.status.then(() => true),
-      new Promise<false>((r) => timer = setTimeout(() => r(false), 3000)),
-    ]);
-    clearTimeout(timer);
-    if (!exited) {
-      log(`worker ${w.child.pid} did not stop on SIGTERM; killing it`);
-      try {
-        w.child.kill("SIGKILL");
-      } catch { /* gone meanwhile */ }
-      await w.child.status;
-    }
-  }));
-  // Neither the relay nor an in-flight request may hold the stop up for more than 3 s.
-  const bounded = (p: Promise<unknown>) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([p, new Promise((r) => timer = setTimeout(r, 3000))])
-      .catch(() => {}).finally(() => clearTimeout(timer));
+    return Promise.race([
+      p.then(() => true, () => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 3000)),
+    ]).finally(() => clearTimeout(timer));
   };
-  await bounded(relay.stop());
+  await Promise.all([...workers.values()].map(async (w) => {
+    if (await within3s(w.child.status)) return;
+    log(`worker ${w.child.pid} did not stop on SIGTERM; killing it`);
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* gone meanwhile */ }
+    await w.child.status;
+  }));
+  await within3s(relay.stop());
   // The sink may be holding a deliberately unanswered request; do not wait for it.
   void sink?.server.shutdown();
-  await bounded(server.shutdown());
+  await within3s(server.shutdown());
   await Deno.remove(`${stackDir}/gateway.pid`).catch(() => {});
   await Deno.remove(`${stackDir}/workers.pids`).catch(() => {});
   Deno.exit(0);
