@@ -775,8 +775,8 @@ export async function run(args: string[]): Promise<number> {
       ),
       await profile(
         ctx,
-        "current_snapshot",
-        `select length(benchwatch_private.current_snapshot('{}')::text)`,
+        "current_snapshot_json",
+        `select length(benchwatch_private.current_snapshot_json('{}')::text)`,
         5,
       ),
       await profile(

@@ -16,7 +16,12 @@ export const corsHeaders: Record<string, string> = {
 };
 
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonText(status, JSON.stringify(body), headers);
+}
+
+/** A JSON document already serialised (by PostgreSQL), sent as it is. */
+export function jsonText(status: number, text: string, headers: HeadersInit = {}): Response {
+  return new Response(text, {
     status,
     headers: { ...corsHeaders, "content-type": "application/json; charset=utf-8", ...headers },
   });

@@ -4,11 +4,12 @@
 //   ?view=stability[&window_days=30&<filters>]            per environment: runs, CV, regression rate
 //   ?view=filters | series | tags                         what the sidebar offers
 //   ?view=run&transaction_id=<uuid>                       one run's recorded verdict
-// Each view is one SQL call returning JSON.
+// Each view is one SQL call returning JSON; where the answer is the document as it is,
+// its text is sent without parsing it here.
 
 import { BenchmarksQuerySchema, queryObject } from "../_shared/api-schemas.ts";
 import type { Sql } from "../_shared/db.ts";
-import { json, preflight, problem } from "../_shared/http.ts";
+import { json, jsonText, preflight, problem } from "../_shared/http.ts";
 import { formatZodIssues } from "../_shared/schemas.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 
@@ -39,10 +40,12 @@ export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) =>
       switch (q.view) {
         case "snapshot": {
           const { view: _view, ...filters } = q;
-          const [r] = await sql`select benchwatch_private.current_snapshot(${
+          // Built as json by PostgreSQL and sent as its text: a page of 100 series is
+          // ~190 kB, not worth parsing and serialising again here.
+          const [r] = await sql`select benchwatch_private.current_snapshot_json(${
             sql.json(filters)
-          }) as v`;
-          return json(200, r.v);
+          })::text as v`;
+          return jsonText(200, r.v);
         }
         case "trend": {
           const series = {
@@ -55,18 +58,20 @@ export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) =>
           const [r] = await sql`
             select benchwatch_private.metric_trend(${sql.json(series)}, ${q.metric},
               ${q.from ?? null}::timestamptz, ${q.to ?? null}::timestamptz,
-              ${q.max_points ?? 2000}) as v`;
-          return json(200, r.v);
+              ${q.max_points ?? 2000})::text as v`;
+          return jsonText(200, r.v);
         }
         case "stability": {
           const { view: _view, window_days, ...filters } = q;
           const [r] = await sql`
-            select benchwatch_private.stability(${sql.json(filters)}, ${window_days ?? 30}) as v`;
-          return json(200, r.v);
+            select benchwatch_private.stability(${sql.json(filters)}, ${
+            window_days ?? 30
+          })::text as v`;
+          return jsonText(200, r.v);
         }
         case "filters": {
-          const [r] = await sql`select benchwatch_private.filter_values() as v`;
-          return json(200, r.v);
+          const [r] = await sql`select benchwatch_private.filter_values()::text as v`;
+          return jsonText(200, r.v);
         }
         case "tags": {
           const [r] = await sql`select benchwatch_private.filter_values() -> 'tags' as v`;

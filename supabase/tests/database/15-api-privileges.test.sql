@@ -6,7 +6,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(65);
+select plan(68);
 
 create temp table api_calls (fn regprocedure primary key, call text not null) on commit drop;
 insert into api_calls values
@@ -28,6 +28,7 @@ insert into api_calls values
   ('benchwatch_private.list_alerts(jsonb)', $$select benchwatch_private.list_alerts('{}')$$),
   ('benchwatch_private.filter_values()', $$select benchwatch_private.filter_values()$$),
   ('benchwatch_private.current_snapshot(jsonb)', $$select benchwatch_private.current_snapshot('{}')$$),
+  ('benchwatch_private.current_snapshot_json(jsonb)', $$select benchwatch_private.current_snapshot_json('{}')$$),
   ('benchwatch_private.metric_trend(jsonb, text, timestamp with time zone, timestamp with time zone, integer)',
    $$select benchwatch_private.metric_trend('{"model_version": "m", "model_provider": "p", "dataset_version": "d", "prompt_version": "p", "environment": "e"}', 'f1')$$),
   ('benchwatch_private.series_list()', $$select benchwatch_private.series_list()$$);

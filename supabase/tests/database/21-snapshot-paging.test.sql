@@ -6,7 +6,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(16);
+select plan(18);
 
 -- 25 series in one dataset: pg-00 .. pg-24. Series pg-00..pg-04 pin their own baseline;
 -- pg-10 pins one for its model under another prompt; the rest fall back to the newest
@@ -123,6 +123,18 @@ select is(
        with ordinality as x(e, i)) as pages),
   benchwatch_private.current_snapshot('{"dataset_version": "ds-paging", "limit": 1000}') -> 'series',
   'three pages put together are the whole list, in the same order, with the same verdicts');
+select is(
+  (select array_agg(e ->> 'snapshot_id' order by i)
+   from jsonb_array_elements(benchwatch_private.current_snapshot('{"dataset_version": "ds-paging", "limit": 1000}') -> 'series')
+        with ordinality as x(e, i)),
+  (select array_agg(b.id::text order by b.model_version, b.dataset_version, b.environment, b.model_provider, b.prompt_version)
+   from public.benchmark_snapshots b
+   where b.pinned_at is null and b.is_active and b.dataset_version = 'ds-paging'),
+  'series come in model, dataset, environment, provider, prompt order');
+select is(
+  benchwatch_private.current_snapshot_json('{"dataset_version": "ds-paging", "limit": 7, "offset": 3}')::jsonb,
+  benchwatch_private.current_snapshot('{"dataset_version": "ds-paging", "limit": 7, "offset": 3}'),
+  'current_snapshot_json (what the benchmarks function sends) is the same document');
 select is(
   (select string_agg(s ->> 'status', ',' order by s #>> '{series,model_version}')
    from jsonb_array_elements(benchwatch_private.current_snapshot('{"dataset_version": "ds-paging", "model_version": "pg-01"}') -> 'series') s),
