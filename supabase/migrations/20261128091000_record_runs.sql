@@ -446,6 +446,86 @@ begin
 end
 $$;
 
+-- The answers of one round of record_runs: one per run, in the shape record_run always
+-- answered. "metrics" holds compare_run's columns without the baseline ones, which
+-- "baseline" names once. Its own function so that its plan is made once per session.
+create function benchwatch_private.run_answers(
+  p_runs benchwatch_private.run_input[],
+  p_items benchwatch_private.run_metric[],
+  p_alerts jsonb,
+  p_latest uuid[]
+)
+returns table (ord integer, identity_hash bytea, answer jsonb)
+language plpgsql
+stable
+rows 100
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+begin
+  return query
+  with per_run as (
+    select x.ord,
+           coalesce(pg_catalog.bool_or(x.is_regression), false) as regression,
+           (pg_catalog.array_agg(pg_catalog.jsonb_build_object(
+              'snapshot_id', x.baseline_snapshot_id,
+              'transaction_id', x.baseline_transaction_id,
+              'model_version', x.baseline_model_version,
+              'prompt_version', x.baseline_prompt_version,
+              'pinned_at', x.baseline_pinned_at,
+              'prompt_mismatch', x.prompt_mismatch) order by x.metric_name)
+              filter (where x.baseline_snapshot_id is not null))[1] as baseline,
+           pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'metric_name', x.metric_name,
+             'status', x.status,
+             'is_regression', x.is_regression,
+             'baseline_value', x.baseline_value,
+             'current_value', x.current_value,
+             'absolute_change', x.absolute_change,
+             'relative_change', x.relative_change,
+             'direction', x.direction,
+             'relative_threshold', x.relative_threshold,
+             'absolute_floor', x.absolute_floor,
+             'policy_source', x.policy_source)
+             order by x.metric_name) as metrics
+    from pg_catalog.unnest(p_items) as x
+    group by x.ord
+  ),
+  alerts as (
+    select (e.v ->> 'tx_id')::uuid as tx_id, e.v ->> 'kind' as kind,
+           pg_catalog.jsonb_agg(e.v -> 'id' order by e.v ->> 'metric_name') as ids
+    from pg_catalog.jsonb_array_elements(p_alerts) as e(v)
+    group by 1, 2
+  ),
+  answers as (
+    select r.ord, r.identity_hash, pg_catalog.jsonb_build_object(
+      'transaction_id', r.tx_id,
+      'replayed', false,
+      'created_at', r.created_at,
+      'series', pg_catalog.jsonb_build_object(
+        'model_version', r.model_version, 'model_provider', r.model_provider,
+        'dataset_version', r.dataset_version, 'prompt_version', r.prompt_version,
+        'environment', r.environment),
+      'is_latest', r.tx_id = any (p_latest),
+      'regression', coalesce(p.regression, false),
+      'baseline', p.baseline,
+      'metrics', coalesce(p.metrics, '[]'::jsonb),
+      'alerts_opened', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'opened'), '[]'::jsonb),
+      'alerts_continued', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'continued'), '[]'::jsonb),
+      'alerts_resolved', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'resolved'), '[]'::jsonb)) as answer
+    from pg_catalog.unnest(p_runs) as r
+    left join per_run as p on p.ord = r.ord
+  )
+  select a.ord, a.identity_hash, a.answer from answers as a;
+end
+$$;
+
+comment on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) is
+  'The answers of one round of record_runs (the runs, their run_metric rows, the alert ids opened, continued and resolved, the runs that became their series'' latest).';
+revoke execute on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) from public, anon, authenticated;
+grant execute on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) to service_role;
+
 -- record_runs ---------------------------------------------------------------------------
 
 create function benchwatch_private.record_runs(p_runs jsonb, p_idempotency_keys text[], p_name_runs boolean)
@@ -758,64 +838,11 @@ begin
       from resolved as x;
     end if;
 
-    -- 9. Each run's answer, stored with its identity for replays. "metrics" holds
-    --    compare_run's columns without the baseline ones, which "baseline" names once.
-    with per_run as (
-      select x.ord,
-             coalesce(pg_catalog.bool_or(x.is_regression), false) as regression,
-             (pg_catalog.array_agg(pg_catalog.jsonb_build_object(
-                'snapshot_id', x.baseline_snapshot_id,
-                'transaction_id', x.baseline_transaction_id,
-                'model_version', x.baseline_model_version,
-                'prompt_version', x.baseline_prompt_version,
-                'pinned_at', x.baseline_pinned_at,
-                'prompt_mismatch', x.prompt_mismatch) order by x.metric_name)
-                filter (where x.baseline_snapshot_id is not null))[1] as baseline,
-             pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-               'metric_name', x.metric_name,
-               'status', x.status,
-               'is_regression', x.is_regression,
-               'baseline_value', x.baseline_value,
-               'current_value', x.current_value,
-               'absolute_change', x.absolute_change,
-               'relative_change', x.relative_change,
-               'direction', x.direction,
-               'relative_threshold', x.relative_threshold,
-               'absolute_floor', x.absolute_floor,
-               'policy_source', x.policy_source)
-               order by x.metric_name) as metrics
-      from pg_catalog.unnest(v_items) as x
-      group by x.ord
-    ),
-    alerts as (
-      select (e.v ->> 'tx_id')::uuid as tx_id, e.v ->> 'kind' as kind,
-             pg_catalog.jsonb_agg(e.v -> 'id' order by e.v ->> 'metric_name') as ids
-      from pg_catalog.jsonb_array_elements(v_alerts) as e(v)
-      group by 1, 2
-    ),
-    answers as (
-      select r.ord, r.identity_hash, pg_catalog.jsonb_build_object(
-        'transaction_id', r.tx_id,
-        'replayed', false,
-        'created_at', r.created_at,
-        'series', pg_catalog.jsonb_build_object(
-          'model_version', r.model_version, 'model_provider', r.model_provider,
-          'dataset_version', r.dataset_version, 'prompt_version', r.prompt_version,
-          'environment', r.environment),
-        'is_latest', r.tx_id = any (v_latest),
-        'regression', coalesce(p.regression, false),
-        'baseline', p.baseline,
-        'metrics', coalesce(p.metrics, '[]'::jsonb),
-        'alerts_opened', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'opened'), '[]'::jsonb),
-        'alerts_continued', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'continued'), '[]'::jsonb),
-        'alerts_resolved', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'resolved'), '[]'::jsonb)) as answer
-      from pg_catalog.unnest(v_round) as r
-      left join per_run as p on p.ord = r.ord
-    ),
-    stored as (
+    -- 9. Each run's answer, stored with its identity for replays.
+    with stored as (
       update benchwatch_private.run_identities ri
       set response = a.answer
-      from answers as a
+      from benchwatch_private.run_answers(v_round, v_items, v_alerts, v_latest) as a
       where ri.identity_hash = a.identity_hash
       returning a.ord, a.answer
     )
@@ -876,6 +903,42 @@ begin
 end
 $$;
 
+-- The ingest answer names each run's series snapshot: one join for a batch instead of one
+-- lookup per run. with_snapshot_id is with_snapshot_ids with one answer.
+create function benchwatch_private.with_snapshot_ids(p_answers jsonb[])
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(pg_catalog.jsonb_agg(
+           case when a.answer ? 'snapshot_id' then a.answer
+                else a.answer || pg_catalog.jsonb_build_object('snapshot_id', s.id) end
+           order by a.i), '[]'::jsonb)
+  from pg_catalog.unnest(p_answers) with ordinality as a(answer, i)
+  left join public.benchmark_snapshots s
+    on s.pinned_at is null
+   and s.model_version = a.answer -> 'series' ->> 'model_version'
+   and s.model_provider = a.answer -> 'series' ->> 'model_provider'
+   and s.dataset_version = a.answer -> 'series' ->> 'dataset_version'
+   and s.prompt_version = a.answer -> 'series' ->> 'prompt_version'
+   and s.environment = a.answer -> 'series' ->> 'environment'
+$$;
+
+comment on function benchwatch_private.with_snapshot_ids(jsonb[]) is
+  'Adds snapshot_id (the id of the series'' latest snapshot row) to each record_run answer; a JSON array in the same order.';
+revoke execute on function benchwatch_private.with_snapshot_ids(jsonb[]) from public, anon, authenticated;
+grant execute on function benchwatch_private.with_snapshot_ids(jsonb[]) to service_role;
+
+create or replace function benchwatch_private.with_snapshot_id(p_response jsonb)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select benchwatch_private.with_snapshot_ids(array[p_response]) -> 0
+$$;
+
 -- ingest_runs records the whole batch with one record_runs call.
 create or replace function benchwatch_private.ingest_runs(p_runs jsonb, p_idempotency_key text default null)
 returns jsonb
@@ -920,8 +983,6 @@ begin
       p_runs, array(select v_key || '#' || i::text from pg_catalog.generate_series(0, v_count - 1) as i), true);
   end if;
 
-  return pg_catalog.jsonb_build_object('runs', (
-    select pg_catalog.jsonb_agg(benchwatch_private.with_snapshot_id(a.answer) order by a.i)
-    from pg_catalog.unnest(v_answers) with ordinality as a(answer, i)));
+  return pg_catalog.jsonb_build_object('runs', benchwatch_private.with_snapshot_ids(v_answers));
 end
 $$;
