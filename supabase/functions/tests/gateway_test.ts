@@ -57,6 +57,27 @@ Deno.test("gateway: a JWT signed with the project secret is accepted", async () 
   await res.body?.cancel();
 });
 
+Deno.test("gateway: a verified JWT is refused once it expires (the verification cache keeps exp)", async () => {
+  const expiresAt = Math.floor(Date.now() / 1000) + 2;
+  const token = await new SignJWT({ role: "authenticated" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(stackEnv("BENCHWATCH_JWT_SECRET")));
+  const call = () =>
+    fetch(`${functionsUrl()}/health`, { headers: { authorization: `Bearer ${token}` } });
+  const before = await call();
+  assert.equal(before.status, 200);
+  await before.body?.cancel();
+  const again = await call();
+  assert.equal(again.status, 200, "the same token again, now from the cache");
+  await again.body?.cancel();
+  await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 200));
+  const after = await call();
+  assert.equal(after.status, 401);
+  assert.equal((await after.json()).message, "Invalid JWT");
+});
+
 Deno.test("gateway: every function folder is served, and nothing else", async () => {
   const anon = { authorization: `Bearer ${stackEnv("SUPABASE_ANON_KEY")}` };
   const folders = functionFolders();
