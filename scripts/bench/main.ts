@@ -345,6 +345,60 @@ async function batchIngest(ctx: Ctx) {
   const s2 = (performance.now() - t2) / 1000;
   const rawPerS = Math.round(done / s2);
   say(`  raw INSERT: ${rawPerS} rows/s (${s2.toFixed(1)} s)`);
+
+  // The rows a recorded run writes, inserted raw into copies with the same indexes: its
+  // log row, one observation per metric, its identity row (the run itself standing in
+  // for its answer). No validation, no detection, no snapshot, no alerts.
+  say("  raw multi-row INSERT of the rows a recorded run writes (log, observations, identity)");
+  await ctx.sql`truncate bench_scratch.tx_copy, bench_scratch.obs_copy, bench_scratch.id_copy`;
+  let rowsWritten = 0;
+  const t3 = performance.now();
+  await Promise.all(sentBatches.map(async (batches) => {
+    for (const runs of batches) {
+      const [r] = await ctx.sql`
+        with r as materialized (
+          select gen_random_uuid() as id, r.*
+          from jsonb_to_recordset(${ctx.sql.json(runs as unknown as postgres.JSONValue)}) as r(
+            commit_sha text, branch_name text, model_version text, model_provider text,
+            dataset_version text, dataset_size integer, prompt_version text, environment text,
+            run_id text, triggered_by text, metrics jsonb, duration_seconds numeric,
+            created_at timestamptz)
+        ),
+        t as (
+          insert into bench_scratch.tx_copy (id, commit_sha, branch_name, model_version, model_provider,
+            dataset_version, dataset_size, prompt_version, environment, run_id, triggered_by, metrics,
+            duration_seconds, created_at)
+          select id, commit_sha, branch_name, model_version, model_provider, dataset_version,
+                 dataset_size, prompt_version, environment, run_id, triggered_by, metrics,
+                 duration_seconds, created_at
+          from r
+          returning 1
+        ),
+        o as (
+          insert into bench_scratch.obs_copy (transaction_id, metric_name, model_version, model_provider,
+            dataset_version, prompt_version, environment, created_at, value, dataset_size)
+          select r.id, m.key, r.model_version, r.model_provider, r.dataset_version, r.prompt_version,
+                 r.environment, r.created_at, m.value::numeric, r.dataset_size
+          from r, jsonb_each_text(r.metrics) as m
+          returning 1
+        ),
+        i as (
+          insert into bench_scratch.id_copy (identity_hash, kind, request_hash, transaction_id, response)
+          select sha256(convert_to(r.id::text, 'UTF8')), 'run_identity',
+                 sha256(convert_to(r.run_id, 'UTF8')), r.id, to_jsonb(r)
+          from r
+          returning 1
+        )
+        select (select count(*) from t) + (select count(*) from o) + (select count(*) from i) as n`;
+      rowsWritten += Number(r.n);
+    }
+  }));
+  const s3 = (performance.now() - t3) / 1000;
+  const writesRunsPerS = Math.round(done / s3);
+  say(
+    `  raw INSERT of what a run writes: ${writesRunsPerS} runs/s, ` +
+      `${Math.round(rowsWritten / s3)} rows/s (${s3.toFixed(1)} s)`,
+  );
   return {
     runs: done,
     runs_planned: total,
@@ -354,6 +408,14 @@ async function batchIngest(ctx: Ctx) {
     runs_per_s: runsPerS,
     raw_insert: { rows: done, seconds: Math.round(s2 * 10) / 10, rows_per_s: rawPerS },
     ratio_to_raw_insert: Math.round((runsPerS / rawPerS) * 1000) / 1000,
+    raw_run_writes: {
+      runs: done,
+      rows: rowsWritten,
+      seconds: Math.round(s3 * 10) / 10,
+      runs_per_s: writesRunsPerS,
+      rows_per_s: Math.round(rowsWritten / s3),
+    },
+    ratio_to_raw_run_writes: Math.round((runsPerS / writesRunsPerS) * 1000) / 1000,
   };
 }
 
@@ -678,7 +740,11 @@ async function setupDatabase(ctx: Ctx) {
     create index on bench_scratch.tx_copy (id);
     create index on bench_scratch.tx_copy (commit_sha);
     create index on bench_scratch.tx_copy (run_id) where run_id is not null;
-    alter table bench_scratch.tx_copy add primary key (id, created_at);`);
+    alter table bench_scratch.tx_copy add primary key (id, created_at);
+    create table bench_scratch.obs_copy
+      (like benchwatch_private.metric_observations including all);
+    create table bench_scratch.id_copy
+      (like benchwatch_private.run_identities including all);`);
 }
 
 async function machine() {

@@ -148,7 +148,12 @@ export function renderMarkdown(r: Results, notes: string): string {
     "",
     "",
     `${(b.ratio_to_raw_insert * 100).toFixed(1)}% of a raw multi-row INSERT of the same rows ` +
-      `(${n(b.raw_insert.rows_per_s)} rows/s)`,
+      `(${n(b.raw_insert.rows_per_s)} rows/s)` +
+      (b.raw_run_writes
+        ? `; ${(b.ratio_to_raw_run_writes * 100).toFixed(1)}% of a raw INSERT of the rows a ` +
+          `recorded run writes (log, one observation per metric, identity: ` +
+          `${n(b.raw_run_writes.runs_per_s)} runs/s)`
+        : ""),
   );
 
   lines.push("", "## Detection cost against history size", "");
