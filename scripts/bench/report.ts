@@ -198,6 +198,14 @@ export function renderMarkdown(r: Results, notes: string): string {
   }
 
   lines.push("", `## Read API at ${n(r.read_api.rows)} rows (HTTP, anon key, sequential)`, "");
+  if (r.read_api.maintenance_before) {
+    lines.push(
+      "Measured after the maintenance the generation calls for: `VACUUM (ANALYZE)` of the " +
+        "tables the reads use and a `CHECKPOINT` " +
+        `(${r.read_api.maintenance_before.vacuum_analyze_and_checkpoint_s} s).`,
+      "",
+    );
+  }
   row("endpoint", "p50", "p95", "p99", "response size");
   row("---", "---", "---", "---", "---");
   const names: Record<string, string> = {
