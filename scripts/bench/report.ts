@@ -129,7 +129,7 @@ export function renderMarkdown(r: Results, notes: string): string {
   row("measurement", "load", "throughput", "p50", "p95", "p99", "vs ceiling");
   row("---", "---", "---", "---", "---", "---", "---");
   row(
-    "single-run ingest, end to end (wrk → gateway → ingest → record_run → webhook trigger)",
+    "single-run ingest, end to end (wrk → gateway → ingest → record_runs → webhook trigger)",
     `${s.connections} connections, ${s.seconds} s; ${n(s.runs_recorded)} distinct runs recorded, ` +
       `${s.non_2xx} non-2xx`,
     `${n(s.rps)} runs/s`,
