@@ -14,7 +14,7 @@
 -- one in batch order (the pgTAP suite and eval:detection pin them).
 --
 -- * parse_run: the validation record_run did, for one run, into a benchwatch_private.run_input.
--- * assess_runs: assess_run for many runs at once (assess_run is assess_runs with one run).
+-- * assess_runs: assess_run for many runs at once (record_runs calls it once per round).
 -- * record_runs: validates every run in order (an error names runs[i] in a batch), claims
 --   identities in one statement (sorted by hash, so two concurrent batches take them in
 --   the same order), then records the claimed runs round by round.
@@ -381,70 +381,10 @@ end
 $$;
 
 comment on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) is
-  'The noise-aware alerting verdict for many metrics of many runs at once (one row per item that has a reference level, with its ord and metric): the rule assess_metric documents. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
+  'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise, z, beyond tolerance / noise, out of control, back in control, and whether the last confirmation_runs runs confirm an opening or a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 revoke execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) from public, anon, authenticated;
 grant execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) to service_role;
 
--- assess_run is assess_runs with one run.
-create or replace function benchwatch_private.assess_run(
-  p_model_version text,
-  p_model_provider text,
-  p_dataset_version text,
-  p_prompt_version text,
-  p_environment text,
-  p_transaction_id uuid,
-  p_as_of timestamptz,
-  p_baseline_transaction_id uuid,
-  p_baseline_snapshot_id uuid,
-  p_metrics text[],
-  p_values numeric[],
-  p_own_stderr numeric[],
-  p_directions text[],
-  p_relative_thresholds numeric[],
-  p_absolute_floors numeric[],
-  p_baseline_values numeric[]
-)
-returns table (
-  metric_name text,
-  reference_value numeric,
-  reference_runs integer,
-  change numeric,
-  series_noise numeric,
-  noise numeric,
-  z numeric,
-  beyond_tolerance boolean,
-  beyond_noise boolean,
-  out_of_control boolean,
-  back_in_control boolean,
-  confirmed_out boolean,
-  confirmed_back boolean,
-  baseline_noise numeric,
-  baseline_z numeric,
-  baseline_beyond_noise boolean
-)
-language plpgsql
-stable
-rows 10
-set search_path = ''
-as $$
-#variable_conflict use_column
-begin
-  return query
-  select a.metric_name, a.reference_value, a.reference_runs, a.change, a.series_noise, a.noise, a.z,
-         a.beyond_tolerance, a.beyond_noise, a.out_of_control, a.back_in_control,
-         a.confirmed_out, a.confirmed_back, a.baseline_noise, a.baseline_z, a.baseline_beyond_noise
-  from benchwatch_private.assess_runs(array(
-    select row(1, p_model_version, p_model_provider, p_dataset_version, p_prompt_version,
-               p_environment, p_transaction_id, p_as_of, p_baseline_transaction_id,
-               p_baseline_snapshot_id, u.metric, u.val, u.own, u.direction, u.rel, u.floor,
-               u.base_val)::benchwatch_private.assess_input
-    from rows from (pg_catalog.unnest(p_metrics), pg_catalog.unnest(p_values),
-                    pg_catalog.unnest(p_own_stderr), pg_catalog.unnest(p_directions),
-                    pg_catalog.unnest(p_relative_thresholds), pg_catalog.unnest(p_absolute_floors),
-                    pg_catalog.unnest(p_baseline_values))
-           as u(metric, val, own, direction, rel, floor, base_val))) as a;
-end
-$$;
 
 -- The answers of one round of record_runs: one per run, in the shape record_run always
 -- answered. "metrics" holds compare_run's columns without the baseline ones, which
@@ -904,7 +844,7 @@ end
 $$;
 
 -- The ingest answer names each run's series snapshot: one join for a batch instead of one
--- lookup per run. with_snapshot_id is with_snapshot_ids with one answer.
+-- lookup per run.
 create function benchwatch_private.with_snapshot_ids(p_answers jsonb[])
 returns jsonb
 language sql
@@ -930,14 +870,6 @@ comment on function benchwatch_private.with_snapshot_ids(jsonb[]) is
 revoke execute on function benchwatch_private.with_snapshot_ids(jsonb[]) from public, anon, authenticated;
 grant execute on function benchwatch_private.with_snapshot_ids(jsonb[]) to service_role;
 
-create or replace function benchwatch_private.with_snapshot_id(p_response jsonb)
-returns jsonb
-language sql
-stable
-set search_path = ''
-as $$
-  select benchwatch_private.with_snapshot_ids(array[p_response]) -> 0
-$$;
 
 -- ingest_runs records the whole batch with one record_runs call.
 create or replace function benchwatch_private.ingest_runs(p_runs jsonb, p_idempotency_key text default null)
@@ -986,3 +918,6 @@ begin
   return pg_catalog.jsonb_build_object('runs', benchwatch_private.with_snapshot_ids(v_answers));
 end
 $$;
+
+-- ingest_runs no longer calls with_snapshot_id, its one-answer form.
+drop function benchwatch_private.with_snapshot_id(jsonb);

@@ -121,3 +121,10 @@ begin
   order by j.model_provider, j.dataset_version, j.prompt_version, j.environment, j.metric_name;
 end
 $$;
+
+-- assess_runs is now the rule's only implementation: record_runs and detect_regression
+-- call it; assess_run and assess_metric (one run; one metric) have no caller left.
+drop function benchwatch_private.assess_metric(text, text, text, text, text, text, uuid, timestamptz,
+  numeric, numeric, text, numeric, numeric, numeric, uuid, uuid);
+drop function benchwatch_private.assess_run(text, text, text, text, text, uuid, timestamptz, uuid, uuid,
+  text[], numeric[], numeric[], text[], numeric[], numeric[], numeric[]);

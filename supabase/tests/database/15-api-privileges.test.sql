@@ -50,7 +50,7 @@ select is_empty(
 select is_empty(
   $$select p.oid::regprocedure::text from pg_proc p
     where p.pronamespace = 'benchwatch_private'::regnamespace
-      and p.proname in ('webhook_signature', 'alert_severity', 'assert_valid_filters', 'with_snapshot_id', 'with_snapshot_ids',
+      and p.proname in ('webhook_signature', 'alert_severity', 'assert_valid_filters', 'with_snapshot_ids',
                         'tg_benchmark_transactions__notify_webhook')
       and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))$$,
   'the helper functions are not executable by anon or authenticated either');
