@@ -1,5 +1,6 @@
 // `npm run eval:detection [-- --quick] [-- --update-baseline] [-- --seed N]
-//   [-- --verbose] [-- --policy-sql "<SQL run on the eval stack before ingest>"]`
+//   [-- --verbose] [-- --policy-sql "<SQL run on the eval stack before ingest>"]
+//   [-- --keep-stack]` (leave the eval stack up to query it afterwards)
 //
 // Scores regression detection on a seeded, labelled synthetic corpus (corpus.ts):
 // the anchors' methods at their shipped defaults (anchors.ts) and benchwatch's own
@@ -102,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     log("--policy-sql is for trying a policy: it cannot be combined with --update-baseline");
     return 2;
   }
-  const openings = await runProduct(corpus, log, 4, policySql);
+  const openings = await runProduct(corpus, log, 4, policySql, args.includes("--keep-stack"));
   const productSeconds = (performance.now() - p0) / 1000;
   const sc: Score = emptyScore();
   const perEvent: Record<string, Score> = {};

@@ -35,6 +35,7 @@ export async function runProduct(
   log: (s: string) => void,
   streams = 4,
   policySql: string[] = [],
+  keep = false,
 ): Promise<Map<string, number[]>> {
   const dir = `${new URL("../..", import.meta.url).pathname}.local/eval/run-${Date.now()}`;
   Deno.env.set("BENCHWATCH_EVAL_LOCAL_DIR", dir);
@@ -113,7 +114,11 @@ export async function runProduct(
     return out;
   } finally {
     await sql.end();
-    await down("eval", (s) => log(`  ${s}`));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (keep) {
+      log(`--keep-stack: the eval stack stays up in ${dir} (${stack.env.SUPABASE_DB_URL})`);
+    } else {
+      await down("eval", (s) => log(`  ${s}`));
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
   }
 }
