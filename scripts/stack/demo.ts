@@ -99,6 +99,8 @@ const SERIES: Series[] = [
 
 const DAYS = 42;
 const BRANCHES = ["main", "main", "main", "develop", "feature/prompt-v5"];
+/** The release candidate's quality in the last two rounds, against production's. */
+const CANDIDATE_FACTOR = 0.88;
 
 function metrics(s: Series, r: () => number, factor = 1): Record<string, number> {
   const noise = (sd: number) => (r() + r() + r() - 1.5) * sd * 1.15;
@@ -164,14 +166,18 @@ export async function loadDemo(
   const history: Record<string, unknown>[] = [];
   let i = 0;
   // Yesterday's round is recorded after the baselines are pinned, with the release candidate
-  // already ~7% down: alerts are noise-aware and open on the second out-of-control run in a
-  // row (DETECTION.md), so today's drop opens the alert the Slack sink prints.
+  // already ~12% down. Alerts are noise-aware (DETECTION.md): the candidate is judged against
+  // production's single pinned run on 500 examples, so a drop must clear the 5% tolerance by
+  // the noise of both; ~12% over two runs does, and today's run opens the alert the Slack
+  // sink prints.
   const yesterday: Record<string, unknown>[] = [];
   for (let day = DAYS; day >= 1; day--) {
     for (const s of SERIES) {
       const at = new Date(now - day * 86_400_000 + Math.floor(r() * 3_600_000));
       if (day === 1) {
-        yesterday.push(run(s, at, i++, r, s.model_version === "medgemma-v1.3-rc" ? 0.93 : 1));
+        yesterday.push(
+          run(s, at, i++, r, s.model_version === "medgemma-v1.3-rc" ? CANDIDATE_FACTOR : 1),
+        );
       } else {
         history.push(run(s, at, i++, r));
       }
@@ -194,11 +200,17 @@ export async function loadDemo(
     await post(url, key, "regressions", { action: "pin", transaction_id: tx });
   }
 
-  // Today's round: the release candidate drops ~7% in quality against production's baseline.
+  // Today's round: the release candidate stays ~12% down against production's baseline.
   const today = [
     ...yesterday,
     ...SERIES.map((s) =>
-      run(s, new Date(now - 60_000), i++, r, s.model_version === "medgemma-v1.3-rc" ? 0.93 : 1)
+      run(
+        s,
+        new Date(now - 60_000),
+        i++,
+        r,
+        s.model_version === "medgemma-v1.3-rc" ? CANDIDATE_FACTOR : 1,
+      )
     ),
   ];
   const latest = await post(url, key, "ingest", { runs: today });

@@ -12,10 +12,12 @@ import {
   guideRun,
   pinRun,
   regressedRun,
+  restoreDefaultAlertPolicy,
   setSink,
   sinkMessages,
   sleep,
   uniq,
+  useImmediateAlertPolicy,
 } from "./helpers.ts";
 
 /**
@@ -25,14 +27,9 @@ import {
  * this file runs under the immediate policy (every run beyond tolerance opens, one run back
  * resolves) and the last test restores the defaults.
  */
-async function immediatePolicy(): Promise<void> {
-  await db()`update benchwatch_private.detection_defaults
-             set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1`;
-}
-
 /** Records the guide's Step 5 run on a new series and pins it, as the guide's Test 3 does. */
 async function seriesWithBaseline(prefix: string): Promise<string> {
-  await immediatePolicy();
+  await useImmediateAlertPolicy();
   const model = uniq(prefix);
   const first = await call("ingest", { body: guideRun(model) });
   assert.equal(first.status, 201, JSON.stringify(first.body));
@@ -194,9 +191,7 @@ Deno.test("alerts: webhook requests lost from net.http_request_queue are re-sent
 });
 
 Deno.test("alerts: restore the default detection policy", async () => {
-  await db()`update benchwatch_private.detection_defaults
-             set sensitivity = default, confirmation_runs = default, min_history = default,
-                 history_window = default, resolve_fraction = default, reference_runs = default`;
+  await restoreDefaultAlertPolicy();
   const [d] = await db()`select confirmation_runs from benchwatch_private.detection_defaults`;
   assert.equal(d.confirmation_runs, 2);
   await closeDb();

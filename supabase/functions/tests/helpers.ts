@@ -152,19 +152,32 @@ export async function pinRun(transactionId: string): Promise<void> {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs fn under the immediate alert policy and restores the defaults afterwards. Tests of the
+ * The immediate alert policy: every run beyond tolerance is out of control, one run confirms
+ * an opening (no noise or evidence test), one run back within tolerance resolves. Tests of the
  * read APIs and of delivery need an alert from the guide's single regressing run, which the
  * default noise-aware policy rightly leaves alone (dataset_size 100: within noise; one run:
  * unconfirmed). The policy itself is pinned down by pgTAP 20-noise-aware-detection.
  */
-export async function withImmediateAlertPolicy<T>(fn: () => Promise<T>): Promise<T> {
+export async function useImmediateAlertPolicy(): Promise<void> {
   await db()`update benchwatch_private.detection_defaults
-             set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1`;
+             set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1,
+                 evidence_z = 0`;
+}
+
+/** Puts every detection default back (the migrations' column defaults). */
+export async function restoreDefaultAlertPolicy(): Promise<void> {
+  await db()`update benchwatch_private.detection_defaults
+             set sensitivity = default, confirmation_runs = default, min_history = default,
+                 history_window = default, resolve_fraction = default, reference_runs = default,
+                 evidence_runs = default, evidence_z = default, clip_z = default`;
+}
+
+/** Runs fn under the immediate alert policy and restores the defaults afterwards. */
+export async function withImmediateAlertPolicy<T>(fn: () => Promise<T>): Promise<T> {
+  await useImmediateAlertPolicy();
   try {
     return await fn();
   } finally {
-    await db()`update benchwatch_private.detection_defaults
-               set sensitivity = default, confirmation_runs = default, min_history = default,
-                   history_window = default, resolve_fraction = default, reference_runs = default`;
+    await restoreDefaultAlertPolicy();
   }
 }

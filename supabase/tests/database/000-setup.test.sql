@@ -90,6 +90,25 @@ $$;
 
 comment on function tests.run_id(text, jsonb, jsonb) is 'Records a test run and returns its transaction uuid.';
 
+-- The immediate alert policy: every run beyond tolerance is out of control, one run
+-- confirms an opening (no noise or evidence test), one run back within tolerance
+-- resolves. For files that pin down the alert LIFECYCLE or its delivery, not the
+-- detection policy (20-noise-aware-detection does that). Run it inside the file's
+-- transaction: the rollback restores the defaults.
+create or replace function tests.use_immediate_alert_policy()
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  update benchwatch_private.detection_defaults
+  set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1, evidence_z = 0;
+  update public.metric_policies set sensitivity = null, confirmation_runs = null, min_history = null;
+$$;
+
+comment on function tests.use_immediate_alert_policy() is
+  'Switches the detection defaults to the immediate alert policy (and clears per-metric knobs) for the rest of the calling transaction.';
+
 revoke execute on all functions in schema tests from public, anon, authenticated, service_role;
 grant execute on function tests.rls_enabled(text), tests.authenticate_as(text) to anon, authenticated, service_role;
 

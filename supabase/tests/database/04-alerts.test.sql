@@ -12,9 +12,7 @@ select plan(22);
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.
-update benchwatch_private.detection_defaults
-set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1;
-update metric_policies set sensitivity = null, confirmation_runs = null, min_history = null;
+select tests.use_immediate_alert_policy();
 
 select tests.run_id('alert-model', '{"f1": 0.90, "precision": 0.90}', '{"created_at": "2026-11-01T00:00:00Z"}');
 update benchmark_snapshots set is_baseline = true where model_version = 'alert-model';

@@ -13,9 +13,7 @@ select plan(63);
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.
-update benchwatch_private.detection_defaults
-set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1;
-update metric_policies set sensitivity = null, confirmation_runs = null, min_history = null;
+select tests.use_immediate_alert_policy();
 
 -- run_verdicts ---------------------------------------------------------------
 select tests.run_id('verdict-model', '{"f1": 0.90, "latency_ms": 100}', '{"commit_sha": "v-base", "dataset_version": "ds-verdict"}') as v_base \gset

@@ -9,9 +9,7 @@ select plan(9);
 -- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
 -- counts regressed runs from the alerts, so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.
-update benchwatch_private.detection_defaults
-set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1;
-update metric_policies set sensitivity = null, confirmation_runs = null, min_history = null;
+select tests.use_immediate_alert_policy();
 
 -- Three runs in 'stab-prod' with f1 0.80, 0.90, 1.00 (mean 0.9, sd 0.1, cv 0.111111).
 select benchwatch_private.record_run(jsonb_build_object(

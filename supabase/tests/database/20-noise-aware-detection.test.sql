@@ -7,7 +7,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(34);
+select plan(38);
 
 -- One run of a series at hour i (created_at orders the history).
 create function pg_temp.r(p_model text, p_i int, p_metrics jsonb, p_size int default 5000,
@@ -120,16 +120,38 @@ select is(pg_temp.all_alerts('nz-step', 'latency_ms'), 0, 'two slow latency runs
 select pg_temp.r('nz-step', 13, '{"f1": 0.80, "latency_ms": 150}');
 select is(pg_temp.open_alerts('nz-step', 'latency_ms'), 1, 'the third slow latency run opens the alert');
 
--- 5. A slow drift is caught once it crosses tolerance (0.9 * 5% = 0.045).
+-- 5. A slow drift is caught once it crosses tolerance (0.9 * 5% = 0.045): once the runs
+--    past it are evidence that the level itself is beyond tolerance.
 select pg_temp.history('nz-drift');
 select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
 from generate_series(1, 7) as k;
 select is(pg_temp.all_alerts('nz-drift', 'f1'), 0, 'a drift still within tolerance (0.858) opens no alert');
 select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
 from generate_series(8, 9) as k;
-select is(pg_temp.open_alerts('nz-drift', 'f1'), 1, 'the drift alerts on the second run past tolerance');
-select is((select opened_value from regression_alerts where model_version = 'nz-drift' and metric_name = 'f1'),
-  0.846::numeric, 'the alert opened at f1 0.846, one run after the drift crossed 0.855');
+select is(pg_temp.all_alerts('nz-drift', 'f1'), 0,
+  'two runs barely past tolerance (0.852, 0.846 against a reference of 0.898) are not yet evidence');
+select pg_temp.r('nz-drift', 17, jsonb_build_object('f1', 0.840, 'latency_ms', 100));
+select is((select opened_value from regression_alerts where model_version = 'nz-drift' and metric_name = 'f1' and status = 'open'),
+  0.840::numeric, 'the drift alerts on its third run past tolerance (f1 0.840)');
+
+-- 5b. On a noisy series (300 examples: one run's sampling error is about 0.4 tolerance)
+--     the alert needs the mean change of the last runs beyond tolerance by 1.5 standard
+--     errors, not just runs that each cross it.
+select pg_temp.history('nz-below', 300);
+select pg_temp.r('nz-below', 7 + k::int, jsonb_build_object('f1', v, 'latency_ms', 100), 300)
+from unnest(array[0.870, 0.850, 0.849]) with ordinality as x(v, k);
+select ok((select bool_and(out_of_control) from benchwatch_private.metric_observations
+           where model_version = 'nz-below' and metric_name = 'f1' and value in (0.850, 0.849)),
+  'runs at 0.850 and 0.849 are each beyond tolerance and beyond noise (z > 2)');
+select is(pg_temp.all_alerts('nz-below', 'f1'), 0,
+  'but two such runs in a row (a sub-tolerance step plus sampling noise) open no alert');
+select pg_temp.history('nz-noisy-step', 300);
+select pg_temp.r('nz-noisy-step', 7 + k, jsonb_build_object('f1', 0.831, 'latency_ms', 100), 300)
+from generate_series(1, 2) as k;
+select is(pg_temp.all_alerts('nz-noisy-step', 'f1'), 0,
+  'a step of 1.5 tolerances (0.900 to 0.831) on 300 examples is not confirmed by two runs');
+select pg_temp.r('nz-noisy-step', 10, jsonb_build_object('f1', 0.831, 'latency_ms', 100), 300);
+select is(pg_temp.open_alerts('nz-noisy-step', 'f1'), 1, 'it is confirmed by the third');
 
 -- 6. No flapping: an open alert resolves only after two runs clearly back.
 select pg_temp.history('nz-flap');
