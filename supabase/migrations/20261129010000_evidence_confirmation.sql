@@ -46,6 +46,65 @@ comment on function benchwatch_private.metric_detection_policy(text) is
 -- assess_runs: same inputs and columns; confirmed_out is the evidence test above, and
 -- out_of_control includes the run that confirms an opening.
 
+-- evidence: the opening test on one metric of one run. p_values are the run's value and
+-- then its series' previous values, newest first. each_beyond: the first
+-- p_confirmation_runs of them are each beyond tolerance. evident: for some j >=
+-- p_confirmation_runs, the mean change of the first j (each clipped at tolerance +
+-- p_clip_z noise) clears tolerance by p_evidence_z standard errors and noise by
+-- p_sensitivity, the standard error of a mean of j runs being sqrt(run noise^2 / j +
+-- reference noise^2); with no noise estimate, tolerance alone decides. A loop over at most
+-- evidence_runs values in float8: cheaper per call than the same test as a lateral query.
+create function benchwatch_private.evidence(
+  p_values numeric[], p_higher boolean, p_reference numeric, p_tolerance numeric, p_noise numeric,
+  p_run_noise numeric, p_reference_noise numeric, p_confirmation_runs integer, p_clip_z numeric,
+  p_evidence_z numeric, p_sensitivity numeric,
+  out each_beyond boolean, out evident boolean)
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+  v_tol float8 := p_tolerance;
+  v_nz float8 := p_noise;
+  v_run2 float8 := coalesce(p_run_noise, 0)::float8 ^ 2;
+  v_ref2 float8 := coalesce(p_reference_noise, 0)::float8 ^ 2;
+  v_cap float8 := p_tolerance + p_clip_z * coalesce(p_noise, 0);
+  v_b float8;
+  v_sum float8 := 0;
+  v_mean float8;
+  v_se float8;
+begin
+  each_beyond := pg_catalog.cardinality(p_values) >= p_confirmation_runs;
+  evident := false;
+  for i in 1 .. pg_catalog.cardinality(p_values) loop
+    v_b := case when p_higher then p_reference - p_values[i] else p_values[i] - p_reference end;
+    if i <= p_confirmation_runs and not (v_b > 0 and v_b > v_tol) then
+      each_beyond := false;
+      return;
+    end if;
+    v_sum := v_sum + case when v_nz > 0 then least(v_b, v_cap) else v_b end;
+    if i >= p_confirmation_runs then
+      if v_nz is null then
+        evident := true;
+        return;
+      end if;
+      v_mean := v_sum / i;
+      v_se := pg_catalog.sqrt(v_run2 / i + v_ref2);
+      if v_mean - v_tol > p_evidence_z * v_se and v_mean > p_sensitivity * v_se then
+        evident := true;
+        return;
+      end if;
+    end if;
+  end loop;
+end
+$$;
+
+comment on function benchwatch_private.evidence(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) is
+  'The opening test of assess_runs for one metric of one run: whether the last confirmation_runs values are each beyond tolerance, and whether the clipped mean change of the last j values clears tolerance by evidence_z standard errors and noise by sensitivity.';
+revoke execute on function benchwatch_private.evidence(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) from public, anon, authenticated;
+grant execute on function benchwatch_private.evidence(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) to service_role;
+
 create or replace function benchwatch_private.assess_runs(p_items benchwatch_private.assess_input[])
 returns table (
   ord integer,
@@ -156,13 +215,12 @@ begin
     -- opening) and, for the last confirmation_runs - 1 of them, whether they were back in
     -- control (a resolution).
     cross join lateral (
-      select (pg_catalog.count(*) filter (where p.rn < m.confirmation_runs))::integer as n,
-             coalesce(pg_catalog.bool_and(p.back_in_control) filter (where p.rn < m.confirmation_runs),
-                      true) as all_back,
-             pg_catalog.array_agg(p.value order by p.rn) as prev_vals
+      select least(pg_catalog.count(*), m.confirmation_runs - 1)::integer as n,
+             not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control))[1:m.confirmation_runs - 1]), false)
+               as all_back,
+             pg_catalog.array_agg(p.value) as prev_vals
       from (
-        select o.value, o.back_in_control,
-               pg_catalog.row_number() over (order by o.created_at desc, o.seq desc) as rn
+        select o.value, o.back_in_control
         from benchwatch_private.metric_observations o
         where o.model_version = m.model_version and o.model_provider = m.model_provider
           and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
@@ -203,31 +261,10 @@ begin
            (n.hist_n >= n.min_history - 1 or not n.same_series) as has_history,
            ev.each_beyond, ev.evident
     from nz n
-    -- The evidence: w.i runs back (1 = this run), w.b its change against the reference
-    -- level, w.s the running sum of changes clipped at tolerance + clip_z noise, w.se the
-    -- standard error of their mean: sqrt(sigma_run^2 / i + reference error^2).
-    cross join lateral (
-      select coalesce(pg_catalog.bool_and(w.b > 0 and w.b > w.tol) filter (where w.i <= n.confirmation_runs), false)
-               and pg_catalog.count(*) filter (where w.i <= n.confirmation_runs) = n.confirmation_runs
-               as each_beyond,
-             coalesce(pg_catalog.bool_or(
-               w.i >= n.confirmation_runs
-               and (n.nz is null
-                    or (w.s / w.i - w.tol > n.evidence_z * w.se and w.s / w.i > n.sensitivity * w.se))), false)
-               as evident
-      from (
-        select u.i, u.b, u.tol,
-               pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2 / u.i + n.nz_ref ^ 2) as se,
-               pg_catalog.sum(case when n.nz > 0 then least(u.b, u.tol + n.clip_z * n.nz) else u.b end)
-                 over (order by u.i) as s
-        from (
-          select x.i,
-                 case when n.direction = 'higher' then n.r - x.v else x.v - n.r end as b,
-                 greatest(n.rel * pg_catalog.abs(n.r), n.floor) as tol
-          from pg_catalog.unnest(array[n.val] || coalesce(n.prev_vals, '{}')) with ordinality as x(v, i)
-        ) as u
-      ) as w
-    ) as ev
+    cross join lateral benchwatch_private.evidence(
+      array[n.val] || coalesce(n.prev_vals, '{}'), n.direction = 'higher', n.r,
+      greatest(n.rel * pg_catalog.abs(n.r), n.floor), n.nz, n.sigma_run, n.nz_ref,
+      n.confirmation_runs, n.clip_z, n.evidence_z, n.sensitivity) as ev
   )
   select v.ord, v.metric, v.r, v.ref_n, v.bad, v.sigma, pg_catalog.round(v.nz, 10),
          case when v.nz > 0 then pg_catalog.round(v.bad / v.nz, 4) end,
