@@ -127,7 +127,9 @@ export async function run(args: string[]): Promise<number> {
       scoreOne(perMetric[m.metric], m.truth, o);
     }
   }
-  results[PRODUCT] = summarize(sc);
+  // A policy tried with --policy-sql is not the default policy: say so in the table.
+  const product = policySql.length ? "benchwatch (noise-aware, --policy-sql policy)" : PRODUCT;
+  results[product] = summarize(sc);
   console.log("\n" + table(results) + "\n");
   const breakdown = Object.fromEntries(
     Object.entries(perEvent).map(([k, v]) => [k, { tp: v.tp, fp: v.fp, fn: v.fn }]),
@@ -148,13 +150,13 @@ export async function run(args: string[]): Promise<number> {
     committed = {};
   }
   const mode = quick ? "quick" : "full";
-  const f1 = results[PRODUCT].f1;
+  const f1 = results[product].f1;
   if (update) {
     committed[mode] = {
       f1: Number(f1.toFixed(4)),
-      precision: Number(results[PRODUCT].precision.toFixed(4)),
-      recall: Number(results[PRODUCT].recall.toFixed(4)),
-      medianDelay: results[PRODUCT].medianDelay,
+      precision: Number(results[product].precision.toFixed(4)),
+      recall: Number(results[product].recall.toFixed(4)),
+      medianDelay: results[product].medianDelay,
       seed,
       series: seriesCount,
       runs,
