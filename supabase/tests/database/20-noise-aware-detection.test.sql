@@ -7,7 +7,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(38);
+select plan(42);
 
 -- One run of a series at hour i (created_at orders the history).
 create function pg_temp.r(p_model text, p_i int, p_metrics jsonb, p_size int default 5000,
@@ -189,6 +189,24 @@ select throws_ok($$select tests.run('nz-se2', '{"f1": 0.9}', '{"metric_stderr": 
   'BW006', null, 'metric_stderr must not be negative');
 select throws_ok($$select tests.run('nz-se2', '{"f1": 0.9}', '{"metric_trials": {"f1": [0.9]}}')$$,
   'BW007', null, 'metric_trials needs 2 to 1000 values');
+
+-- 8. A candidate judged against another series' pinned run (production's model) needs no
+--    history of its own, and the baseline's sampling error counts in full for every run:
+--    it does not average out the way the candidate's own noise does.
+select pg_temp.r('nz-prod', 0, '{"f1": 0.90}', 5000, '{"dataset_version": "ds-cand"}');
+select pg_temp.pin('nz-prod');
+select pg_temp.r('nz-cand-near', k::int, '{"f1": 0.85}', 5000, '{"dataset_version": "ds-cand"}')
+from generate_series(1, 6) as k;
+select ok((select bool_and(out_of_control) from benchwatch_private.metric_observations
+           where model_version = 'nz-cand-near' and metric_name = 'f1'),
+  'a candidate at 0.85 against production''s 0.90 (5000 examples) is beyond tolerance and noise run by run');
+select is(pg_temp.all_alerts('nz-cand-near', 'f1'), 0,
+  'but 0.005 beyond the 0.045 tolerance is within 1.5 of the baseline''s own standard errors (0.0042): no alert in 6 runs');
+select pg_temp.r('nz-cand', 1, '{"f1": 0.80}', 5000, '{"dataset_version": "ds-cand"}');
+select is(pg_temp.all_alerts('nz-cand', 'f1'), 0, 'one run of a candidate at 0.80 is not yet an alert');
+select pg_temp.r('nz-cand', 2, '{"f1": 0.80}', 5000, '{"dataset_version": "ds-cand"}');
+select is((select baseline_model_version from regression_alerts where model_version = 'nz-cand' and metric_name = 'f1' and status = 'open'),
+  'nz-prod', 'the second opens the alert, against production''s pinned run');
 
 select * from finish();
 rollback;
