@@ -216,11 +216,11 @@ begin
     -- control (a resolution).
     cross join lateral (
       select least(pg_catalog.count(*), m.confirmation_runs - 1)::integer as n,
-             not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control))[1:m.confirmation_runs - 1]), false)
-               as all_back,
-             pg_catalog.array_agg(p.value) as prev_vals
+             not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control order by p.created_at desc, p.seq desc))
+                                       [1:m.confirmation_runs - 1]), false) as all_back,
+             pg_catalog.array_agg(p.value order by p.created_at desc, p.seq desc) as prev_vals
       from (
-        select o.value, o.back_in_control
+        select o.value, o.back_in_control, o.created_at, o.seq
         from benchwatch_private.metric_observations o
         where o.model_version = m.model_version and o.model_provider = m.model_provider
           and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
@@ -233,23 +233,25 @@ begin
     where rf.m > 0
   ),
   noise as (
-    select c.*,
-           greatest(c.sigma, c.own) as sigma_run,
-           greatest(c.sigma, c.base_se) as sigma_base
+    select c.*, s.sigma_run, s.sigma_base,
+           -- The reference level's own standard error (x1.25 for a median): common to every
+           -- run of the evidence.
+           coalesce(s.sigma_base, 0) * case when c.ref_n >= 3 then 1.2533 else 1 end
+             / pg_catalog.sqrt(c.ref_n::numeric) as nz_ref
     from calc c
+    cross join lateral (
+      select greatest(c.sigma, c.own) as sigma_run, greatest(c.sigma, c.base_se) as sigma_base
+    ) as s
   ),
   nz as (
     select n.*,
            case when n.sigma_run is null and n.sigma_base is null then null
-                else pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2
-                       + (coalesce(n.sigma_base, 0) * case when n.ref_n >= 3 then 1.2533 else 1 end) ^ 2 / n.ref_n)
+                else pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2 + n.nz_ref ^ 2)
            end as nz,
            case when n.sigma_run is null and n.sigma_base is null then null
                 else pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2 + coalesce(n.sigma_base, 0) ^ 2)
            end as nz_b,
-           -- The reference level's own standard error: common to every run of the evidence.
-           coalesce(n.sigma_base, 0) * case when n.ref_n >= 3 then 1.2533 else 1 end
-             / pg_catalog.sqrt(n.ref_n::numeric) as nz_ref
+           (n.hist_n >= n.min_history - 1 or not n.same_series) as has_history
     from noise n
   ),
   verdict as (
@@ -258,8 +260,7 @@ begin
             and case when n.r = 0 then true else n.bad / pg_catalog.abs(n.r) > n.rel end) as beyond_tol,
            case when n.nz is null then null else n.bad > n.sensitivity * n.nz end as beyond_nz,
            (n.bad <= greatest(n.rel * pg_catalog.abs(n.r) * n.resolve_fraction, n.floor)) as back,
-           (n.hist_n >= n.min_history - 1 or not n.same_series) as has_history,
-           ev.each_beyond, ev.evident
+           n.has_history and ev.each_beyond and ev.evident as confirmed
     from nz n
     cross join lateral benchwatch_private.evidence(
       array[n.val] || coalesce(n.prev_vals, '{}'), n.direction = 'higher', n.r,
@@ -269,10 +270,9 @@ begin
   select v.ord, v.metric, v.r, v.ref_n, v.bad, v.sigma, pg_catalog.round(v.nz, 10),
          case when v.nz > 0 then pg_catalog.round(v.bad / v.nz, 4) end,
          v.beyond_tol, v.beyond_nz,
-         (v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history)
-           or (v.has_history and v.each_beyond and v.evident),
+         (v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history) or v.confirmed,
          v.back,
-         v.has_history and v.each_beyond and v.evident,
+         v.confirmed,
          v.back and v.prev_n = v.confirmation_runs - 1 and v.all_back,
          pg_catalog.round(v.nz_b, 10),
          case when v.nz_b > 0 then pg_catalog.round(v.bad_b / v.nz_b, 4) end,
