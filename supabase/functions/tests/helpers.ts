@@ -164,12 +164,12 @@ export async function useImmediateAlertPolicy(): Promise<void> {
                  evidence_z = 0`;
 }
 
-/** Puts every detection default back (the migrations' column defaults). */
+/** Puts every detection default back: the one row again, with the columns' defaults. */
 export async function restoreDefaultAlertPolicy(): Promise<void> {
-  await db()`update benchwatch_private.detection_defaults
-             set sensitivity = default, confirmation_runs = default, min_history = default,
-                 history_window = default, resolve_fraction = default, reference_runs = default,
-                 evidence_runs = default, evidence_z = default, clip_z = default`;
+  await db().begin(async (tx) => {
+    await tx`delete from benchwatch_private.detection_defaults`;
+    await tx`insert into benchwatch_private.detection_defaults default values`;
+  });
 }
 
 /** Runs fn under the immediate alert policy and restores the defaults afterwards. */
