@@ -99,8 +99,8 @@ const SERIES: Series[] = [
 
 const DAYS = 42;
 const BRANCHES = ["main", "main", "main", "develop", "feature/prompt-v5"];
-/** The release candidate's quality in the last two rounds, against production's. */
-const CANDIDATE_FACTOR = 0.88;
+/** Quality in the last two rounds: the release candidate's is 0.88 of production's. */
+const lastRoundsFactor = (s: Series) => s.model_version === "medgemma-v1.3-rc" ? 0.88 : 1;
 
 function metrics(s: Series, r: () => number, factor = 1): Record<string, number> {
   const noise = (sd: number) => (r() + r() + r() - 1.5) * sd * 1.15;
@@ -175,9 +175,7 @@ export async function loadDemo(
     for (const s of SERIES) {
       const at = new Date(now - day * 86_400_000 + Math.floor(r() * 3_600_000));
       if (day === 1) {
-        yesterday.push(
-          run(s, at, i++, r, s.model_version === "medgemma-v1.3-rc" ? CANDIDATE_FACTOR : 1),
-        );
+        yesterday.push(run(s, at, i++, r, lastRoundsFactor(s)));
       } else {
         history.push(run(s, at, i++, r));
       }
@@ -203,15 +201,7 @@ export async function loadDemo(
   // Today's round: the release candidate stays ~12% down against production's baseline.
   const today = [
     ...yesterday,
-    ...SERIES.map((s) =>
-      run(
-        s,
-        new Date(now - 60_000),
-        i++,
-        r,
-        s.model_version === "medgemma-v1.3-rc" ? CANDIDATE_FACTOR : 1,
-      )
-    ),
+    ...SERIES.map((s) => run(s, new Date(now - 60_000), i++, r, lastRoundsFactor(s))),
   ];
   const latest = await post(url, key, "ingest", { runs: today });
   const regressed = latest.runs.filter((x: { regression: boolean }) => x.regression);
