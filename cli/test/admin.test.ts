@@ -78,8 +78,9 @@ test("tokens create | list | revoke, and a token can push but not pin", async ()
 
 test("doctor shows ✗ with a fix while the webhook secret is unset, ✓ after webhook setup", async () => {
   const saved =
-    await db()`select name, secret from vault.secrets where name in ('benchwatch_functions_url', 'benchwatch_webhook_secret')`;
-  await db()`delete from vault.secrets where name = 'benchwatch_webhook_secret'`;
+    await db()`select name, decrypted_secret from vault.decrypted_secrets where name in ('benchwatch_functions_url', 'benchwatch_webhook_secret')`;
+  // vault has no delete function; hosted grants DELETE on vault.decrypted_secrets.
+  await db()`delete from vault.decrypted_secrets where name = 'benchwatch_webhook_secret'`;
   try {
     const before = await cli(["doctor"]);
     assert.equal(before.code, 3);
@@ -101,7 +102,7 @@ test("doctor shows ✗ with a fix while the webhook secret is unset, ✓ after w
   } finally {
     // Put the stack's own secret back, so the rest of the suite signs as before.
     for (const s of saved) {
-      await db()`update vault.secrets set secret = ${s.secret} where name = ${s.name}`;
+      await db()`select vault.update_secret(id, ${s.decrypted_secret}) from vault.decrypted_secrets where name = ${s.name}`;
     }
   }
   const bad = await cli(["webhook", "setup", "--secret", "not-a-secret"]);

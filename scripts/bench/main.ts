@@ -646,7 +646,13 @@ async function settle(ctx: Ctx) {
   ) {
     await ctx.sql.unsafe(`vacuum (analyze) ${table}`);
   }
-  await ctx.sql`checkpoint`;
+  // CHECKPOINT needs a superuser (or pg_checkpoint), which postgres is not, as on hosted.
+  const admin = postgres(ctx.cfg.adminDbUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin`checkpoint`;
+  } finally {
+    await admin.end();
+  }
   const seconds = Math.round((performance.now() - t) / 100) / 10;
   say(`  maintenance took ${seconds} s`);
   return { vacuum_analyze_and_checkpoint_s: seconds };

@@ -22,7 +22,13 @@ export interface StackConfig {
   jwtSecretFile: string;
   /** Set when the JWT secret comes from the environment rather than a generated file. */
   jwtSecretFromEnv?: string;
+  /** The demoted `postgres` login, as hosted's connection strings give it. */
   dbUrl: string;
+  /**
+   * The cluster's superuser, `supabase_admin` (initdb's user, as on hosted). Only the
+   * compatibility bootstrap and server maintenance use it; never migrations or tests.
+   */
+  adminDbUrl: string;
   apiUrl: string;
 }
 
@@ -86,6 +92,7 @@ export function loadConfig(profile: Profile): StackConfig {
     jwtSecretFile: `${dir}/jwt-secret`,
     jwtSecretFromEnv: Deno.env.get(`${prefix}JWT_SECRET`) || undefined,
     dbUrl: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
+    adminDbUrl: `postgresql://supabase_admin:postgres@127.0.0.1:${dbPort}/postgres`,
     apiUrl: `http://127.0.0.1:${apiPort}`,
   };
 }

@@ -106,8 +106,10 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
       `${PG_BIN}/initdb`,
       "-D",
       dataDir,
+      // supabase_admin is the bootstrap superuser, as in supabase/postgres; the
+      // compatibility bootstrap creates `postgres` and demotes it.
       "-U",
-      "postgres",
+      "supabase_admin",
       "--auth-local=trust",
       "--auth-host=scram-sha-256",
       `--pwfile=${pwfile}`,
@@ -173,14 +175,40 @@ export async function stopCluster(cfg: StackConfig): Promise<void> {
   await waitFor(`PostgreSQL (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 20);
 }
 
-export async function psqlFile(cfg: StackConfig, file: string): Promise<void> {
-  await run(["psql", cfg.dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file], {
-    env: { PGOPTIONS: "-c client_min_messages=warning" },
-  });
-}
-
+/**
+ * Applies the compatibility bootstrap as supabase_admin. A cluster made before the stack
+ * modelled hosted's roles has `postgres` as its superuser and no supabase_admin: it cannot
+ * be converted in place, so say how to recreate it.
+ */
 export async function applyBootstrap(cfg: StackConfig): Promise<void> {
-  await psqlFile(cfg, `${cfg.repoRoot}/scripts/local/supabase-compat.sql`);
+  const probe = await run(["psql", cfg.adminDbUrl, "-X", "-q", "-t", "-c", "select 1"], {
+    check: false,
+  });
+  if (probe.code !== 0) {
+    const dbDir = `${cfg.dir}/db`;
+    throw new Error(
+      /supabase_admin/.test(probe.stderr)
+        ? `Recreate the ${cfg.profile} database: it was created before the local stack ` +
+          `modelled hosted Supabase's roles (postgres was its superuser). Run: npm run ` +
+          `local:down && rm -rf ${dbDir} && npm run local:up (npm start reloads the demo).\n` +
+          probe.stderr.trim()
+        : `Could not connect to PostgreSQL on port ${cfg.dbPort} as supabase_admin:\n` +
+          probe.stderr.trim(),
+    );
+  }
+  const password = decodeURIComponent(new URL(cfg.dbUrl).password);
+  await run([
+    "psql",
+    cfg.adminDbUrl,
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-v",
+    `postgres_password=${password}`,
+    "-f",
+    `${cfg.repoRoot}/scripts/local/supabase-compat.sql`,
+  ], { env: { PGOPTIONS: "-c client_min_messages=warning" } });
 }
 
 /** `supabase db push --db-url`, exactly as a user deploys to hosted Supabase. */
@@ -196,6 +224,39 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
     "--yes",
   ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
   return (res.stderr + res.stdout).trim();
+}
+
+/**
+ * The one part of supautils the migrations use: on hosted, supautils lets `postgres` (its
+ * privileged role) run CREATE EVENT TRIGGER. Plain PostgreSQL refuses, so a migration's
+ * `create event trigger` fails here (the migrations catch that and warn). This stand-in
+ * then creates, as supabase_admin, each event trigger the migrations declare, with the
+ * event, tags and function of the last migration that declares it.
+ */
+export async function applyMigrationEventTriggers(cfg: StackConfig): Promise<string[]> {
+  const dir = `${cfg.repoRoot}/supabase/migrations`;
+  const files = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name)
+    .filter((n) => n.endsWith(".sql")).sort();
+  const declared = new Map<string, string>();
+  const re =
+    /create\s+event\s+trigger\s+([a-z_][a-z0-9_]*)\s+on\s+([a-z_]+)\s+(when\s+tag\s+in\s*\([^)]*\)\s+)?execute\s+(?:function|procedure)\s+([a-z_][a-z0-9_.]*)\s*\(\s*\)/gi;
+  for (const f of files) {
+    const text = await Deno.readTextFile(`${dir}/${f}`);
+    for (const m of text.matchAll(re)) {
+      const [, name, event, when, fn] = m;
+      declared.set(
+        name,
+        `drop event trigger if exists ${name};\n` +
+          `create event trigger ${name} on ${event} ${when ?? ""}execute function ${fn}();`,
+      );
+    }
+  }
+  if (declared.size === 0) return [];
+  await run(["psql", cfg.adminDbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1"], {
+    stdin: `begin;\n${[...declared.values()].join("\n")}\ncommit;\n`,
+    env: { PGOPTIONS: "-c client_min_messages=warning" },
+  });
+  return [...declared.keys()];
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadConfig, type Profile, type StackConfig } from "./config.ts";
 import { loadKeys, loadWebhookSecret, type StackKeys } from "./keys.ts";
 import {
   applyBootstrap,
+  applyMigrationEventTriggers,
   clusterRunning,
   configureWebhook,
   pushMigrations,
@@ -99,6 +100,10 @@ export async function upDatabase(cfg: StackConfig, say: (s: string) => void): Pr
       "migrations: ",
     ),
   );
+  const triggers = await applyMigrationEventTriggers(cfg);
+  if (triggers.length) {
+    say(`event triggers (supautils stand-in, as supabase_admin): ${triggers.join(", ")}`);
+  }
   await configureWebhook(cfg, {
     functionsUrl: `${cfg.apiUrl}/functions/v1`,
     secret: await loadWebhookSecret(cfg),

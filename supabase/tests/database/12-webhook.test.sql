@@ -197,7 +197,7 @@ rollback to savepoint scenario;
 -- 6. Not configured: no request, no error, the alert stays pending.
 savepoint scenario;
 select coalesce(max(id), 0) as q0 from net.http_request_queue \gset
-delete from vault.secrets where name in ('benchwatch_functions_url', 'benchwatch_webhook_secret');
+delete from vault.decrypted_secrets where name in ('benchwatch_functions_url', 'benchwatch_webhook_secret');
 select is(benchwatch_private.webhook_config(), '{"functions_url": null, "secret": null}'::jsonb,
   'webhook_config answers nulls when nothing is configured');
 select is(benchwatch_private.send_alert_webhook('{"id": "x"}', 'run'), null,
@@ -216,7 +216,7 @@ rollback to savepoint scenario;
 -- 7. A broken secret in vault never fails the run.
 savepoint scenario;
 select coalesce(max(id), 0) as q0 from net.http_request_queue \gset
-update vault.secrets set secret = 'whsec_a' where name = 'benchwatch_webhook_secret';
+select vault.update_secret(id, 'whsec_a') from vault.decrypted_secrets where name = 'benchwatch_webhook_secret';
 select tests.run('hook-model', '{"f1": 0.40, "latency_ms": 100}', '{"environment": "hook-env", "commit_sha": "hook-broken"}');
 select lives_ok($$set constraints all immediate$$, 'committing a regressing run with a broken secret still succeeds');
 select is((select count(*)::int from net.http_request_queue where id > :q0), 0,
