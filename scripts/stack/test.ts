@@ -15,6 +15,9 @@ interface Tally {
 
 const tallies: Tally[] = [];
 
+/** CLI tests that need a database with no runs: run before the demo history is loaded. */
+const EMPTY_DB_CLI_TESTS = ["cli/test/doctor-empty.test.ts"];
+
 function header(title: string): void {
   console.log(`\n━━ ${title} ${"━".repeat(Math.max(3, 70 - title.length))}`);
 }
@@ -251,13 +254,19 @@ export async function runTests(): Promise<number> {
     stack = await up("test", { say: (s) => console.log(s) });
     await dbLint(stack);
     await pgTap(stack);
-    // Before anything is recorded: the dashboard's empty state needs an empty database.
+    // Before anything is recorded: the dashboard's empty state and doctor on an empty
+    // project need an empty database.
     await nodeTests(stack, "browser (empty db)", ["dashboard/test/empty.test.ts"]);
+    await nodeTests(stack, "CLI (empty db)", EMPTY_DB_CLI_TESTS);
     await denoTests(stack);
     header("demo data");
     await loadDemo(stack.env, (s) => console.log(s));
     const root = stack.cfg.repoRoot;
-    await nodeTests(stack, "CLI (node)", await nodeTestFiles(root, "cli/test"));
+    await nodeTests(
+      stack,
+      "CLI (node)",
+      (await nodeTestFiles(root, "cli/test")).filter((f) => !EMPTY_DB_CLI_TESTS.includes(f)),
+    );
     await nodeTests(stack, "browser", ["dashboard/test/dashboard.test.ts"]);
   } catch (e) {
     console.error(`✗ ${(e as Error).message}`);

@@ -1,5 +1,7 @@
 // benchwatch doctor: the setup guide's checklist, checked against the live project.
-// Each line is ✓ or ✗; every ✗ says how to fix it.
+// Each line is ✓, ! (a warning: the project works, but something is still to do, such as
+// recording the first run) or ✗ (a failure); every ! and ✗ says what to do. Only failures
+// make it exit non-zero, so a freshly deployed, still empty project passes.
 
 import { checkUrl, keyKind, loadEnv } from "../config.ts";
 import { EXIT, type ExitCode } from "../errors.ts";
@@ -8,6 +10,14 @@ interface Check {
   ok: boolean;
   text: string;
   fix?: string;
+  /** A check that does not hold but does not make the project unusable. */
+  warn?: boolean;
+}
+
+/** A JSON object from a response body, or an empty one for anything else. */
+type Json = Record<string, unknown>;
+function obj(v: unknown): Json {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Json : {};
 }
 
 const FUNCTIONS = ["ingest", "regressions", "benchmarks", "notify-slack"];
@@ -15,16 +25,16 @@ const FUNCTIONS = ["ingest", "regressions", "benchmarks", "notify-slack"];
 async function get(
   url: string,
   key: string,
-): Promise<{ status: number; body: any } | { error: string }> {
+): Promise<{ status: number; body: Json } | { error: string }> {
   try {
     const res = await fetch(url, {
       headers: { authorization: `Bearer ${key}`, apikey: key },
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
-    let body: unknown = text;
+    let body: Json = {};
     try {
-      body = JSON.parse(text);
+      body = obj(JSON.parse(text));
     } catch { /* not JSON */ }
     return { status: res.status, body };
   } catch (e) {
@@ -38,7 +48,8 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
   const checks: Check[] = [];
   const say = (c: Check) => {
     checks.push(c);
-    log(`${c.ok ? "✓" : "✗"} ${c.text}${c.ok || !c.fix ? "" : `\n    fix: ${c.fix}`}`);
+    const mark = c.ok ? "✓" : c.warn ? "!" : "✗";
+    log(`${mark} ${c.text}${c.ok || !c.fix ? "" : `\n    ${c.warn ? "next" : "fix"}: ${c.fix}`}`);
   };
 
   let url: string;
@@ -90,11 +101,11 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
     return EXIT.REMOTE;
   }
   say({
-    ok: health.status !== 404 || health.body?.code !== "NOT_FOUND",
+    ok: health.status !== 404 || health.body.code !== "NOT_FOUND",
     text: "Supabase is reachable",
     fix: "deploy the functions: supabase functions deploy",
   });
-  const schema = health.body?.schema ?? {};
+  const schema = obj(health.body.schema);
   say({
     ok: schema.benchmark_transactions === true && schema.benchmark_snapshots === true,
     text: "Tables benchmark_transactions and benchmark_snapshots exist",
@@ -104,7 +115,7 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
   const missing: string[] = [];
   for (const fn of FUNCTIONS) {
     const r = await get(`${url}/functions/v1/${fn}`, anon ?? key);
-    if ("error" in r || (r.status === 404 && r.body?.code === "NOT_FOUND")) missing.push(fn);
+    if ("error" in r || (r.status === 404 && r.body.code === "NOT_FOUND")) missing.push(fn);
   }
   say({
     ok: missing.length === 0,
@@ -116,7 +127,7 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
 
   if (service && keyKind(service) === "service_role") {
     const st = await get(`${url}/functions/v1/notify-slack/status`, service);
-    const s = "error" in st ? {} : st.body ?? {};
+    const s: Json = "error" in st ? {} : st.body;
     say({
       ok: s.functions_url_set === true && s.secret_set === true,
       text: s.secret_set
@@ -140,20 +151,29 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
   }
 
   const snap = await get(`${url}/functions/v1/benchmarks?view=snapshot`, anon ?? key);
-  const series = "error" in snap ? [] : (snap.body?.series ?? []);
+  const list = "error" in snap ? [] : snap.body.series;
+  const series = Array.isArray(list) ? list.map(obj) : [];
+  const pinned = series.some((s) => s.has_own_baseline === true);
+  // An empty project, or one with no baseline yet, is set up correctly: it only has work
+  // ahead of it. Those are warnings, not failures.
   say({
-    ok: series.some((s: { has_own_baseline: boolean }) => s.has_own_baseline),
+    ok: pinned,
+    warn: true,
     text: series.length
-      ? `${series.length} series recorded; a baseline is ${
-        series.some((s: { has_own_baseline: boolean }) => s.has_own_baseline) ? "" : "not "
-      }pinned`
+      ? `${series.length} series recorded; a baseline is ${pinned ? "" : "not "}pinned`
       : "No runs recorded yet",
     fix: series.length
       ? "benchwatch baseline set --model-version <model> --environment production"
       : "benchwatch push --input results.json --environment local --commit-sha $(git rev-parse HEAD)",
   });
 
-  const failed = checks.filter((c) => !c.ok).length;
-  log(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed` : "\nAll checks passed");
+  const failed = checks.filter((c) => !c.ok && !c.warn).length;
+  const warned = checks.filter((c) => !c.ok && c.warn).length;
+  const warnings = warned ? ` (${warned} warning${warned === 1 ? "" : "s"})` : "";
+  log(
+    failed
+      ? `\n${failed} check${failed === 1 ? "" : "s"} failed${warnings}`
+      : `\nAll checks passed${warnings}`,
+  );
   return failed ? EXIT.REMOTE : EXIT.OK;
 }
