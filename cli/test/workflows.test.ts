@@ -107,3 +107,73 @@ test("the README's Option A step uses real flags", () => {
     assert.ok(block.includes(`secrets.${secret}`));
   }
 });
+
+// deploy.yml: runs only after CI passed on the commit, in an environment that can require
+// approval, in the order a deploy needs, and its header lists exactly the secrets it reads.
+const deploy = workflows["deploy.yml"];
+const deployText = readFileSync(join(dir, "deploy.yml"), "utf8");
+
+test("deploy runs only after CI passed on that commit, in the production environment", () => {
+  const ciName = workflows["ci.yml"].name;
+  assert.deepEqual(Object.keys(deploy.on).sort(), ["workflow_dispatch", "workflow_run"]);
+  assert.deepEqual(deploy.on.workflow_run.workflows, [ciName], "it follows the CI workflow");
+  assert.deepEqual(deploy.on.workflow_run.types, ["completed"]);
+  assert.deepEqual(deploy.on.workflow_run.branches, ["main"]);
+  const jobs = Object.values(deploy.jobs) as { if?: string; environment?: unknown }[];
+  assert.equal(jobs.length, 1);
+  const cond = jobs[0].if ?? "";
+  assert.match(cond, /github\.event\.workflow_run\.conclusion == 'success'/);
+  assert.match(cond, /github\.event\.workflow_run\.event == 'push'/);
+  assert.equal(jobs[0].environment, "production", "a GitHub environment that can require approval");
+  // A manual dispatch deploys only a commit whose CI run passed: checked before anything else.
+  const first = deploySteps()[0];
+  assert.match(first.if ?? "", /workflow_dispatch/);
+  assert.match(first.run ?? "", /gh run list[^\n]*--workflow ci\.yml[\s\S]*--status success/);
+  assert.match(first.run ?? "", /exit 1/);
+});
+
+function deploySteps(): (Step & { if?: string; with?: Record<string, string> })[] {
+  return (Object.values(deploy.jobs)[0] as { steps: (Step & { if?: string })[] }).steps;
+}
+
+test("deploy's steps run in order: install, schema, functions, secrets, webhook, doctor", () => {
+  const steps = deploySteps();
+  const at = (what: string, pred: (s: Step) => boolean) => {
+    const i = steps.findIndex(pred);
+    assert.ok(i >= 0, `deploy has a step that ${what}`);
+    return i;
+  };
+  const order = [
+    at("checks out the CI-tested commit", (s) => s.uses?.startsWith("actions/checkout") ?? false),
+    at("sets up the Supabase CLI", (s) => s.uses?.startsWith("supabase/setup-cli") ?? false),
+    at("installs benchwatch", (s) => s.run?.trim() === "npm ci"),
+    at("links the project", (s) => /^supabase link\b/.test(s.run ?? "")),
+    at("pushes the schema", (s) => /^supabase db push\b/.test(s.run ?? "")),
+    at("deploys the functions", (s) => /^supabase functions deploy\b/.test(s.run ?? "")),
+    at("sets the secrets", (s) => /^supabase secrets set\b/.test(s.run ?? "")),
+    at("configures the webhook", (s) => /npx benchwatch webhook setup\b/.test(s.run ?? "")),
+    at("runs doctor", (s) => /npx benchwatch doctor\b/.test(s.run ?? "")),
+  ];
+  assert.deepEqual(order, [...order].sort((a, b) => a - b), `steps in order: ${order}`);
+  const checkout = steps[order[0]];
+  assert.match(checkout.with?.ref ?? "", /DEPLOY_SHA/, "it deploys the commit CI tested");
+  assert.match(deployText, /DEPLOY_SHA: \$\{\{ github\.event\.workflow_run\.head_sha/);
+  const webhook = steps[order[7]];
+  assert.equal(webhook.if, undefined, "the webhook is configured on every deploy");
+  assert.match(
+    webhook.run ?? "",
+    /--secret "\$BENCHWATCH_WEBHOOK_SECRET"/,
+    "with the same secret each time, so it is idempotent",
+  );
+  assert.doesNotMatch(deployText, /supabase config push/, "config.toml has no [api] to push");
+  assert.doesNotMatch(readFileSync(join(ROOT, "supabase", "config.toml"), "utf8"), /^\[api\]/m);
+});
+
+test("deploy's header lists every secret it reads, and only those", () => {
+  const header = deployText.split("\n").filter((l) => l.startsWith("#")).join("\n");
+  const listed = new Set([...header.matchAll(/^#\s+([A-Z][A-Z0-9_]+)\s/gm)].map((m) => m[1]));
+  const body = deployText.split("\n").filter((l) => !l.startsWith("#")).join("\n");
+  const used = new Set([...body.matchAll(/secrets\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]));
+  assert.ok(used.has("SUPABASE_ANON_KEY"), "doctor reads the anon key");
+  assert.deepEqual([...used].sort(), [...listed].sort());
+});
