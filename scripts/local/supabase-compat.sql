@@ -542,16 +542,25 @@ grant execute on function vault.create_secret(text, text, text, uuid),
 -- pg_cron, created by supabase_admin (supautils does so for postgres on hosted) in the
 -- database named by cron.database_name, with hosted's after-create grants: postgres may
 -- schedule and read jobs, but not write cron.job or add triggers to the cron tables.
-create extension if not exists pg_cron with schema pg_catalog;
-grant usage on schema cron to postgres with grant option;
-grant all on all functions in schema cron to postgres with grant option;
-alter default privileges for user supabase_admin in schema cron
-  grant all on sequences to postgres with grant option;
-alter default privileges for user supabase_admin in schema cron
-  grant all on tables to postgres with grant option;
-alter default privileges for user supabase_admin in schema cron
-  grant all on functions to postgres with grant option;
-grant all privileges on all tables in schema cron to postgres with grant option;
-revoke all on table cron.job from postgres;
-grant select on table cron.job to postgres with grant option;
-revoke trigger on cron.job_run_details from postgres;
+do $$
+begin
+  -- Always available on the PostgreSQL 15 stack (scripts/ensure-deps.sh installs it); the
+  -- PostgreSQL 17 rehearsal brings a stand-in of its SQL surface (scripts/local/pg17).
+  if not exists (select 1 from pg_available_extensions where name = 'pg_cron') then
+    raise exception 'Install pg_cron: apt-get install postgresql-15-cron';
+  end if;
+  create extension if not exists pg_cron with schema pg_catalog;
+  grant usage on schema cron to postgres with grant option;
+  grant all on all functions in schema cron to postgres with grant option;
+  alter default privileges for user supabase_admin in schema cron
+    grant all on sequences to postgres with grant option;
+  alter default privileges for user supabase_admin in schema cron
+    grant all on tables to postgres with grant option;
+  alter default privileges for user supabase_admin in schema cron
+    grant all on functions to postgres with grant option;
+  grant all privileges on all tables in schema cron to postgres with grant option;
+  revoke all on table cron.job from postgres;
+  grant select on table cron.job to postgres with grant option;
+  revoke trigger on cron.job_run_details from postgres;
+end
+$$;
