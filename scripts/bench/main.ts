@@ -726,7 +726,9 @@ async function readApi(ctx: Ctx) {
 
 async function profile(ctx: Ctx, label: string, query: string, minMs = 1): Promise<string> {
   const notices: string[] = [];
-  const sql = postgres(ctx.cfg.dbUrl, {
+  // LOAD 'auto_explain' needs a superuser, which postgres is not (as on hosted): profiles
+  // are tooling, so they connect as the cluster's superuser.
+  const sql = postgres(ctx.cfg.adminDbUrl, {
     max: 1,
     onnotice: (n) => notices.push(String(n.message)),
   });
