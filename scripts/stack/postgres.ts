@@ -198,6 +198,23 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
   return (res.stderr + res.stdout).trim();
 }
 
+/** How many migrations the database records as applied (the CLI's own history table). */
+export async function appliedMigrations(cfg: StackConfig): Promise<number> {
+  const res = await run([
+    "psql",
+    cfg.dbUrl,
+    "-X",
+    "-q",
+    "-A",
+    "-t",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    "select count(*) from supabase_migrations.schema_migrations",
+  ]);
+  return Number(res.stdout.trim());
+}
+
 /**
  * Points the database webhook at this stack's notify-slack, as `benchwatch webhook setup`
  * does on a hosted project: the functions URL and signing secret go into vault.
