@@ -6,7 +6,15 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,5 +161,49 @@ test("npm start in a fresh clone serves the built dashboard at the URL it prints
   assert.match(out, /stopped the dev stack/, `the stack stops on Ctrl-C:\n${out}`);
   for (const p of Object.values(PORTS)) {
     assert.equal(await portOpen(p), false, `port ${p} is free again`);
+  }
+});
+
+test("benchwatch dashboard in the same copy rebuilds a removed dist and serves the app's files", async () => {
+  const env = Object.fromEntries(
+    readFileSync(join(COPY, ".local", "env"), "utf8").split("\n")
+      .map((l) => l.match(/^([A-Z_]+)=(.*)$/)).filter((m) => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  assert.ok(env.SUPABASE_ANON_KEY, "npm start wrote the copy's .local/env");
+  rmSync(join(COPY, "dashboard", "dist"), { recursive: true });
+  const cli = spawn(process.execPath, ["cli/bin/benchwatch.mjs", "dashboard", "--port", "0"], {
+    cwd: COPY,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
+      SUPABASE_URL: env.SUPABASE_URL,
+      SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    let out = "";
+    const url = await new Promise<string>((done, fail) => {
+      cli.stdout!.on("data", (d) => {
+        out += d;
+        const m = out.match(/Local URL: (http:\/\/\S+)/);
+        if (m) done(m[1]);
+      });
+      cli.stderr!.on("data", (d) => out += d);
+      cli.once("exit", (code) => fail(new Error(`benchwatch dashboard exited ${code}:\n${out}`)));
+    });
+    assert.match(out, /Built the dashboard in [\d.]+ s \(dashboard\/dist is missing\)/);
+    const html = await (await fetch(`${url}/`)).text();
+    const script = html.match(/<script[^>]+src="\.\/(assets\/[^"]+\.js)"/)?.[1];
+    assert.ok(script, `the page loads the built bundle:\n${html}`);
+    const js = await fetch(`${url}/${script}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get("content-type") ?? "", /javascript/);
+    assert.ok((await js.text()).length > 10_000, "the bundle is the app, not a stub");
+  } finally {
+    cli.kill("SIGTERM");
   }
 });
