@@ -17,6 +17,8 @@ test("dashboard serves the app and hands it the URL and the anon key, nothing mo
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
       SUPABASE_URL: stack("SUPABASE_URL"),
       SUPABASE_ANON_KEY: stack("SUPABASE_ANON_KEY"),
       SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),

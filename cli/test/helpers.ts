@@ -1,7 +1,7 @@
 // Runs the real CLI (cli/bin/benchwatch.mjs) in a child process against the test stack.
 
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,9 @@ export function cli(
   const base: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // npm test's private temp dir, so what the CLI leaves there is caught too.
+    TMPDIR: process.env.TMPDIR,
+    TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
     SUPABASE_URL: stack("SUPABASE_URL"),
     SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),
     SUPABASE_ANON_KEY: stack("SUPABASE_ANON_KEY"),
@@ -55,8 +58,17 @@ export function cli(
   });
 }
 
+const made: string[] = [];
+// Every directory tmp() made goes when this test file's process ends, pass or fail.
+process.once("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A new temporary directory, removed when the test file's process exits. */
 export function tmp(): string {
-  return mkdtempSync(join(tmpdir(), "benchwatch-cli-"));
+  const dir = mkdtempSync(join(tmpdir(), "benchwatch-cli-"));
+  made.push(dir);
+  return dir;
 }
 
 /** The setup guide's test_benchmark_results.json, written to a temp file (metrics overridable). */

@@ -56,6 +56,68 @@ function near(px: number[], hex: string, tolerance = 60): boolean {
     px[3] > 200;
 }
 
+type Rect = { x: number; y: number; w: number; h: number };
+const intersects = (a: Rect, b: Rect): boolean =>
+  a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * The scatter's labels as drawn: no visible label overlaps another label or a point, each
+ * stays inside the chart, and every point keeps a hover title with its full name. The test
+ * stack's data crowds the chart (the CLI tests record many `local` series on one spot), so
+ * this is checked where overlaps would happen.
+ */
+async function assertScatterReadable(page: Page, axis: string): Promise<void> {
+  const drawn = await page.$eval('[data-testid="models-scatter"]', (svgEl) => {
+    // No named helpers in here (see the trend test): each rectangle is spelled out.
+    const c = svgEl.getBoundingClientRect();
+    return {
+      chart: { x: c.x, y: c.y, w: c.width, h: c.height },
+      labels: Array.from(svgEl.querySelectorAll<SVGTextElement>(".point-label"))
+        .filter((t) =>
+          getComputedStyle(t).display !== "none" && t.getAttribute("display") !== "none"
+        )
+        .map((t) => {
+          const r = t.getBoundingClientRect();
+          return { text: t.textContent ?? "", box: { x: r.x, y: r.y, w: r.width, h: r.height } };
+        }),
+      points: Array.from(svgEl.querySelectorAll('[data-testid="scatter-point"]')).map((g) => {
+        const r = g.querySelector("circle")!.getBoundingClientRect();
+        return {
+          model: (g as SVGGElement).dataset.model ?? "",
+          title: g.querySelector(":scope > title")?.textContent ?? "",
+          box: { x: r.x, y: r.y, w: r.width, h: r.height },
+        };
+      }),
+    };
+  });
+  assert.ok(drawn.labels.length > 0, `${axis}: some labels are shown`);
+  let crowded = 0;
+  for (const [i, a] of drawn.points.entries()) {
+    for (const b of drawn.points.slice(i + 1)) if (intersects(a.box, b.box)) crowded++;
+  }
+  assert.ok(
+    crowded > 0,
+    `${axis}: the data puts points on top of each other (else this proves nothing)`,
+  );
+  for (const [i, a] of drawn.labels.entries()) {
+    const c = drawn.chart;
+    assert.ok(
+      a.box.x >= c.x && a.box.y >= c.y && a.box.x + a.box.w <= c.x + c.w &&
+        a.box.y + a.box.h <= c.y + c.h,
+      `${axis}: label "${a.text}" stays inside the chart`,
+    );
+    for (const b of drawn.labels.slice(i + 1)) {
+      assert.ok(!intersects(a.box, b.box), `${axis}: labels "${a.text}" and "${b.text}" overlap`);
+    }
+    for (const p of drawn.points) {
+      assert.ok(!intersects(a.box, p.box), `${axis}: label "${a.text}" covers a ${p.model} point`);
+    }
+  }
+  for (const p of drawn.points) {
+    assert.ok(p.title.startsWith(`${p.model} (`), `${axis}: ${p.model}'s point has a hover title`);
+  }
+}
+
 describe("dashboard with demo data", () => {
   let browser: Browser;
   let page: Page;
@@ -122,6 +184,41 @@ describe("dashboard with demo data", () => {
     await done();
   });
 
+  test("the snapshot gives each series one status badge, and a baseline chip only when it says more", async () => {
+    const api = await apiGet<SnapshotApi>("benchmarks?view=snapshot");
+    assert.ok(
+      api.series.some((s) => s.status === "no_baseline"),
+      "the test data has a series without a baseline (the CLI tests record some)",
+    );
+    await open();
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    const heads = await page.$$eval('[data-testid="snapshot-row"]', (els) =>
+      els.map((e) => ({
+        series: (e as HTMLElement).dataset.series,
+        status: (e as HTMLElement).dataset.status,
+        badges: Array.from(e.querySelectorAll(".series-head .badge")).map((b) =>
+          (b as HTMLElement).innerText.replace(/\s+/g, " ").trim()
+        ),
+        chips: Array.from(e.querySelectorAll(".series-head .chip")).map((b) =>
+          (b as HTMLElement).innerText.trim()
+        ),
+      })));
+    assert.equal(heads.length, api.series.length);
+    for (const h of heads) {
+      assert.equal(h.badges.length, 1, `${h.series}: one status badge, got ${h.badges.join(", ")}`);
+      const texts = [...h.badges, ...h.chips].map((t) => t.replace(/^[▼●▲] /, ""));
+      assert.equal(
+        new Set(texts).size,
+        texts.length,
+        `${h.series}: no badge repeats another (${texts.join(" | ")})`,
+      );
+      if (h.status === "no_baseline") {
+        assert.deepEqual(texts, ["No baseline"], `${h.series}: says "No baseline" once`);
+      }
+    }
+    await done();
+  });
+
   test("every view loads from its tab, by mouse and by arrow keys, and is screenshotted", async () => {
     await open();
     await page.waitForSelector('[data-testid="view-snapshot"]');
@@ -151,6 +248,12 @@ describe("dashboard with demo data", () => {
           (await page.locator('[data-testid="scatter-point"]').count()) > 0,
           "scatter drawn",
         );
+        for (const axis of ["latency", "cost"]) {
+          await page.selectOption('[data-testid="models-x"]', axis);
+          await page.waitForSelector(`[data-testid="models-scatter"][data-x="${axis}"]`);
+          await assertScatterReadable(page, axis);
+          if (axis === "latency") await screenshot(page, "models-latency");
+        }
       }
       await screenshot(page, view);
     }

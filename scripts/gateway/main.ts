@@ -6,11 +6,14 @@
 // - Honours `verify_jwt` from supabase/config.toml: the Authorization bearer must be a
 //   JWT signed with the project's JWT secret, else 401 as hosted Supabase answers.
 // - Runs the pg_net relay (see relay.ts).
-// - Serves the dashboard at / (dashboard/dist once built, a placeholder page before).
+// - Serves the dashboard at / from dashboard/dist, building it first when it is missing or
+//   older than its sources (stack.ts builds it before starting the gateway; this covers a
+//   dist removed or sources edited while the stack runs).
 //
 // Configuration comes from the environment, set by scripts/stack/stack.ts.
 
 import { jwtVerify } from "jose";
+import { ensureDashboardBuilt } from "../../dashboard/build.ts";
 import { parse as parseToml } from "smol-toml";
 import { startRelay } from "./relay.ts";
 import { startSlackSink } from "./slack-sink.ts";
@@ -328,15 +331,29 @@ async function handleFunction(req: Request, url: URL): Promise<Response> {
   }
 }
 
-const placeholder = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>benchwatch</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>benchwatch</h1>
-<p>The local stack is running. The dashboard has not been built yet
-(<code>dashboard/dist</code> is missing).</p>
-<p>Edge Functions answer at <code>/functions/v1/&lt;name&gt;</code>.</p>
-</body></html>`;
+/** One build at a time: concurrent page loads wait for the same build. */
+let building: Promise<unknown> | undefined;
+
+async function dashboardReady(): Promise<Response | undefined> {
+  building ??= ensureDashboardBuilt(repoRoot).then((b) => {
+    if (b.result === "built") {
+      log(`built dashboard/dist in ${(b.ms / 1000).toFixed(1)} s (${b.reason})`);
+    }
+  }).finally(() => building = undefined);
+  try {
+    await building;
+    return undefined;
+  } catch (e) {
+    log((e as Error).message);
+    const msg = (e as Error).message.split("\n")[0].replace(/&/g, "&amp;").replace(/</g, "&lt;");
+    return new Response(
+      `<!doctype html><meta charset="utf-8"><title>benchwatch: dashboard build failed</title>` +
+        `<h1>The dashboard could not be built</h1><p>${msg}</p>` +
+        `<p>The gateway log has vite's output.</p>`,
+      { status: 500, headers: { "content-type": "text/html; charset=utf-8" } },
+    );
+  }
+}
 
 const contentTypes: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -352,8 +369,13 @@ const contentTypes: Record<string, string> = {
 async function handleStatic(url: URL): Promise<Response> {
   const rel = decodeURIComponent(url.pathname).replace(/^\/+/, "");
   if (rel.split("/").includes("..")) return new Response("Not found", { status: 404 });
-  const candidates = rel === "" ? ["index.html"] : [rel, "index.html"];
+  const candidates = rel === "" || rel === "index.html" ? ["index.html"] : [rel, "index.html"];
   for (const c of candidates) {
+    // The page itself: make sure it is the build of the current sources.
+    if (c === "index.html") {
+      const failed = await dashboardReady();
+      if (failed) return failed;
+    }
     try {
       const data = await Deno.readFile(`${dashboardDir}/${c}`);
       const ext = c.split(".").pop() ?? "";
@@ -362,7 +384,7 @@ async function handleStatic(url: URL): Promise<Response> {
       });
     } catch { /* try the next candidate */ }
   }
-  return new Response(placeholder, { headers: { "content-type": contentTypes.html } });
+  return new Response("Not found", { status: 404 });
 }
 
 let shuttingDown = false;

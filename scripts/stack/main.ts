@@ -7,7 +7,7 @@ import { down, gatewayPid, status, up } from "./stack.ts";
 import { loadDemo } from "./demo.ts";
 import { runTests } from "./test.ts";
 
-const USAGE = `Usage: deno run -A scripts/stack/main.ts <command> [--profile dev|test]
+const USAGE = `Usage: deno run -A scripts/stack/main.ts <command> [--profile dev|test] [--verbose]
 
 Commands:
   up      start the local stack in the background and wait until it is healthy
@@ -18,18 +18,20 @@ Commands:
   test    run every test suite against a fresh stack of its own
   bench   the performance benchmark (--quick for the CI smoke)
   hardening  the fault-injection, fuzzing and authorization tests (--soak for the 10-minute soak)
-  eval    score regression detection on the labelled corpus (--quick in CI)`;
+  eval    score regression detection on the labelled corpus (--quick in CI)
+
+--verbose (up, start) prints \`supabase db push\`'s full output, not just a summary.`;
 
 function profileArg(args: string[]): string {
   const i = args.indexOf("--profile");
   return i >= 0 && args[i + 1] ? args[i + 1] : "dev";
 }
 
-async function start(profile: string): Promise<number> {
+async function start(profile: string, verbose: boolean): Promise<number> {
   const cfg = loadConfig(profile);
   const dbWasRunning = await clusterRunning(cfg);
   const gatewayWasRunning = (await gatewayPid(cfg)) !== undefined;
-  const stack = await up(profile, { foreground: true });
+  const stack = await up(profile, { foreground: true, verbose });
 
   await loadDemo(stack.env, (s) => console.log(s));
 
@@ -78,11 +80,15 @@ Press Ctrl-C to stop.`);
 async function main(args: string[]): Promise<number> {
   const [command] = args;
   const profile = profileArg(args);
+  const verbose = args.includes("--verbose");
   switch (command) {
-    case "up":
-      await up(profile);
-      console.log(`ready: ${loadConfig(profile).envFile}`);
+    case "up": {
+      const stack = await up(profile, { verbose });
+      console.log(
+        `ready: dashboard ${stack.env.DASHBOARD_URL}, URLs and keys in ${stack.cfg.envFile}`,
+      );
       return 0;
+    }
     case "down":
       await down(profile);
       return 0;
@@ -90,7 +96,7 @@ async function main(args: string[]): Promise<number> {
       console.log(await status(profile));
       return 0;
     case "start":
-      return await start(profile);
+      return await start(profile, verbose);
     case "demo": {
       const stack = await up(profile, { say: () => {} });
       await loadDemo(stack.env, (s) => console.log(s));

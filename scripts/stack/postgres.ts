@@ -226,6 +226,23 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
   return (res.stderr + res.stdout).trim();
 }
 
+/** How many migrations the database records as applied (the CLI's own history table). */
+export async function appliedMigrations(cfg: StackConfig): Promise<number> {
+  const res = await run([
+    "psql",
+    cfg.dbUrl,
+    "-X",
+    "-q",
+    "-A",
+    "-t",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    "select count(*) from supabase_migrations.schema_migrations",
+  ]);
+  return Number(res.stdout.trim());
+}
+
 /**
  * The one part of supautils the migrations use: on hosted, supautils lets `postgres` (its
  * privileged role) run CREATE EVENT TRIGGER. Plain PostgreSQL refuses, so a migration's

@@ -2,9 +2,11 @@
 // the migrations, and the gateway serving the Edge Functions. `up` is idempotent: on a
 // healthy stack it only re-applies pending migrations and rewrites the same env file.
 
+import { ensureDashboardBuilt } from "../../dashboard/build.ts";
 import { loadConfig, type Profile, type StackConfig } from "./config.ts";
 import { loadKeys, loadWebhookSecret, type StackKeys } from "./keys.ts";
 import {
+  appliedMigrations,
   applyBootstrap,
   applyMigrationEventTriggers,
   clusterRunning,
@@ -83,32 +85,43 @@ async function healthy(cfg: StackConfig, keys: StackKeys): Promise<boolean> {
   }
 }
 
-/** Database up, bootstrapped and migrated. Prints progress with `say`. */
-export async function upDatabase(cfg: StackConfig, say: (s: string) => void): Promise<void> {
+/**
+ * Database up, bootstrapped and migrated. Prints progress with `say`: one line per step,
+ * and a summary of the migrations (`supabase db push`'s full output with `verbose`; on a
+ * failure it is in the thrown error).
+ */
+export async function upDatabase(
+  cfg: StackConfig,
+  say: (s: string) => void,
+  verbose = false,
+): Promise<void> {
   const created = await startCluster(cfg);
   say(
-    `${
-      created ? "created and started" : "PostgreSQL running"
+    `database: PostgreSQL ${
+      created ? "created and started" : "running"
     } on port ${cfg.dbPort} (${cfg.dataDir})`,
   );
   await applyBootstrap(cfg);
-  say("Supabase compatibility bootstrap applied");
   const out = await pushMigrations(cfg);
-  say(
-    out.split("\n").filter((l) => l.trim()).map((l) => `  ${l}`).join("\n").replace(
-      /^ {2}/,
-      "migrations: ",
-    ),
-  );
+  if (verbose) say(out.split("\n").filter((l) => l.trim()).join("\n"));
+  const fresh = out.split("\n").filter((l) => /^Applying migration /.test(l.trim())).length;
+  say(`database: ${await appliedMigrations(cfg)} migrations applied (${fresh} new)`);
   const triggers = await applyMigrationEventTriggers(cfg);
-  if (triggers.length) {
+  if (verbose && triggers.length) {
     say(`event triggers (supautils stand-in, as supabase_admin): ${triggers.join(", ")}`);
   }
   await configureWebhook(cfg, {
     functionsUrl: `${cfg.apiUrl}/functions/v1`,
     secret: await loadWebhookSecret(cfg),
   });
-  say("database webhook -> notify-slack configured in vault");
+}
+
+/** Builds dashboard/dist if it is missing or stale, and says so. */
+export async function upDashboard(cfg: StackConfig, say: (s: string) => void): Promise<void> {
+  const b = await ensureDashboardBuilt(cfg.repoRoot);
+  if (b.result === "built") {
+    say(`dashboard: built dashboard/dist in ${(b.ms / 1000).toFixed(1)} s (${b.reason})`);
+  }
 }
 
 /**
@@ -117,7 +130,7 @@ export async function upDatabase(cfg: StackConfig, say: (s: string) => void): Pr
  */
 export async function up(
   profile: Profile,
-  opts: { say?: (s: string) => void; foreground?: boolean } = {},
+  opts: { say?: (s: string) => void; foreground?: boolean; verbose?: boolean } = {},
 ): Promise<Stack & { gateway?: Deno.ChildProcess }> {
   const say = opts.say ?? ((s: string) => console.log(s));
   const cfg = loadConfig(profile);
@@ -125,12 +138,13 @@ export async function up(
   const keys = await loadKeys(cfg);
   const env = stackEnv(cfg, keys);
 
-  await upDatabase(cfg, say);
+  await upDatabase(cfg, say, opts.verbose);
+  await upDashboard(cfg, say);
 
   let gateway: Deno.ChildProcess | undefined;
   const pid = await gatewayPid(cfg);
   if (pid && await healthy(cfg, keys)) {
-    say(`gateway already running (pid ${pid}) on ${cfg.apiUrl}`);
+    say(`gateway: already running (pid ${pid}) on ${cfg.apiUrl}`);
   } else {
     if (pid) await stopGateway(cfg);
     for (const [p, name] of [[cfg.apiPort, "API"], [cfg.slackSinkPort, "SLACK_SINK"]] as const) {
@@ -161,7 +175,7 @@ export async function up(
       60_000,
       150,
     );
-    say(`gateway serving ${cfg.apiUrl}/functions/v1/<name>`);
+    say(`gateway: serving ${cfg.apiUrl}/ (dashboard) and ${cfg.apiUrl}/functions/v1/<name>`);
   }
   await writeEnvFile(cfg, env);
   return { cfg, keys, env, gateway };

@@ -240,15 +240,58 @@ async function denoTests(stack: Stack): Promise<void> {
   tallies.push({ suite: "Deno tests", passed, failed });
 }
 
+/**
+ * Points TMPDIR (inherited by every suite and the stack) at an empty directory of this run's
+ * own, so what the tests leave behind can be told apart from what other programs on the
+ * machine write to /tmp at the same time. tsx's compile cache would land there too: it is
+ * turned off for the run.
+ */
+async function privateTmp(dir: string): Promise<string> {
+  const tmp = `${dir}/tmp`;
+  await Deno.mkdir(tmp, { recursive: true });
+  Deno.env.set("TMPDIR", tmp);
+  Deno.env.set("TSX_DISABLE_CACHE", "1");
+  return tmp;
+}
+
+/**
+ * What other programs keep in TMPDIR on purpose, and is not a leftover: the Supabase CLI is
+ * a Bun-compiled binary that extracts its native module to `$TMPDIR/.bun-<uid>-<hash>.node`
+ * and reuses it (one file per CLI build, keyed by its content hash).
+ */
+const NOT_LEFTOVERS = [/^\.bun-\d+-[0-9a-f]+\.node$/];
+
+/** Counts a failure naming every entry the run left in its temp dir, then removes it. */
+async function checkTmpClean(tmp: string): Promise<void> {
+  header("temp files");
+  const left = (await Array.fromAsync(Deno.readDir(tmp))).map((e) => e.name)
+    .filter((n) => !NOT_LEFTOVERS.some((re) => re.test(n))).sort();
+  if (left.length === 0) {
+    console.log(`✓ the tests left nothing in their temp dir (TMPDIR=${tmp})`);
+    tallies.push({ suite: "temp files", passed: 1, failed: 0 });
+  } else {
+    console.log(
+      `✗ Remove what the tests create: they left ${left.length} entr${
+        left.length === 1 ? "y" : "ies"
+      } in their temp dir (TMPDIR=${tmp}): ${left.slice(0, 20).join(", ")}${
+        left.length > 20 ? ", …" : ""
+      }`,
+    );
+    tallies.push({ suite: "temp files", passed: 0, failed: 1 });
+  }
+  await Deno.remove(tmp, { recursive: true });
+}
+
 export async function runTests(): Promise<number> {
   const started = performance.now();
   const cfg = loadConfig("test");
-  await staticChecks(cfg.repoRoot);
-
-  header("test stack");
   // A fresh database every run: stop whatever a crashed run left, then wipe it.
   await down("test", () => {});
   await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  const tmp = await privateTmp(cfg.dir);
+  await staticChecks(cfg.repoRoot);
+
+  header("test stack");
   let stack: Stack | undefined;
   try {
     stack = await up("test", { say: (s) => console.log(s) });
@@ -268,6 +311,8 @@ export async function runTests(): Promise<number> {
       (await nodeTestFiles(root, "cli/test")).filter((f) => !EMPTY_DB_CLI_TESTS.includes(f)),
     );
     await nodeTests(stack, "browser", ["dashboard/test/dashboard.test.ts"]);
+    // A stack of its own, in a copy of the checkout: the first run a new user sees.
+    await nodeTests(stack, "fresh clone", ["dashboard/test/fresh-clone.test.ts"]);
   } catch (e) {
     console.error(`✗ ${(e as Error).message}`);
     tallies.push({ suite: "test stack", passed: 0, failed: 1 });
@@ -276,6 +321,7 @@ export async function runTests(): Promise<number> {
       console.error(`could not stop the test stack: ${e.message}`)
     );
   }
+  await checkTmpClean(tmp);
 
   header("summary");
   for (const t of tallies) {

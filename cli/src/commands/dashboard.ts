@@ -2,11 +2,11 @@
 // the setup guide runs `streamlit run` (default port 8501). It hands the page only the
 // project URL and the anon key.
 
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDashboardBuilt } from "../../../dashboard/build.ts";
 import { checkUrl, keyKind, loadEnv } from "../config.ts";
 import { CliError, EXIT } from "../errors.ts";
 
@@ -41,15 +41,13 @@ export async function dashboard(
       EXIT.CONFIG,
     );
   }
-  if (!existsSync(join(DIST, "index.html"))) {
-    log("Building the dashboard (npm run build:dashboard)…");
-    const r = spawnSync(join(ROOT, "node_modules", ".bin", "vite"), [
-      "build",
-      join(ROOT, "dashboard"),
-    ], { stdio: "inherit" });
-    if (r.status !== 0) {
-      throw new CliError("Build the dashboard first: npm run build:dashboard failed", EXIT.CONFIG);
+  try {
+    const b = await ensureDashboardBuilt(ROOT);
+    if (b.result === "built") {
+      log(`Built the dashboard in ${(b.ms / 1000).toFixed(1)} s (${b.reason})`);
     }
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.CONFIG);
   }
   const port = Number(o.port ?? 8501);
   const envJson = JSON.stringify({ SUPABASE_URL: url, SUPABASE_ANON_KEY: anon });

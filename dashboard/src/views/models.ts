@@ -59,35 +59,75 @@ interface Box {
 const overlaps = (a: Box, b: Box): boolean =>
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
-/** Puts a point's label beside it where it overlaps no point or earlier label and stays inside the plot. */
-function placeLabel(
-  cx: number,
-  cy: number,
-  width: number,
-  placed: Box[],
-  plot: { left: number; right: number; top: number; bottom: number },
-): { x: number; y: number; anchor: "start" | "end" } {
-  const options = [[10, -8], [10, 16], [-10, -8], [-10, 16], [10, -22], [-10, -22], [10, 30], [
-    -10,
-    30,
-  ]] as const;
-  for (const [dx, dy] of options) {
-    const box: Box = { x: dx > 0 ? cx + dx : cx + dx - width, y: cy + dy - 11, w: width, h: 14 };
-    if (
-      box.x < plot.left || box.x + box.w > plot.right || box.y < plot.top - 12 ||
-      box.y + box.h > plot.bottom
-    ) continue;
-    if (placed.some((p) => overlaps(p, box))) continue;
-    placed.push(box);
-    return { x: cx + dx, y: cy + dy, anchor: dx > 0 ? "start" : "end" };
-  }
-  // Crowded: keep it inside the plot, on the side with more room.
-  return cx > (plot.left + plot.right) / 2
-    ? { x: cx - 10, y: cy - 8, anchor: "end" }
-    : { x: cx + 10, y: cy - 8, anchor: "start" };
+/** Offsets from a point to its label's anchor, nearest first; x < 0 ends the label there. */
+const SPOTS: readonly (readonly [number, number])[] = [
+  [10, -8],
+  [10, 16],
+  [-10, -8],
+  [-10, 16],
+  [10, -22],
+  [-10, -22],
+  [10, 30],
+  [-10, 30],
+  [0, -16],
+  [0, 28],
+];
+
+interface Label {
+  el: SVGTextElement;
+  cx: number;
+  cy: number;
 }
 
-function scatter(rows: Row[], xAxis: State["xAxis"]): SVGElement {
+/**
+ * Places each label beside its point where it overlaps no point and no placed label and
+ * stays inside the plot; a label with no such spot is hidden (its point keeps the hover
+ * title with the full name). Runs once the SVG is in the document, as it measures the
+ * rendered text instead of guessing widths from character counts.
+ */
+function layoutLabels(
+  labels: Label[],
+  points: Box[],
+  plot: { left: number; right: number; top: number; bottom: number },
+): number {
+  const placed: Box[] = [...points];
+  let hidden = 0;
+  for (const l of labels) {
+    l.el.removeAttribute("display");
+    l.el.setAttribute("text-anchor", "start");
+    const bb = l.el.getBBox();
+    // The text's box relative to its anchor point (x, baseline), plus a unit of air.
+    const w = bb.width + 2;
+    const hgt = bb.height + 2;
+    const above = Number(l.el.getAttribute("y")) - bb.y + 1;
+    const spot = SPOTS.map(([dx, dy]) => {
+      const anchor = dx > 0 ? "start" : dx < 0 ? "end" : "middle";
+      const x = dx > 0 ? l.cx + dx - 1 : dx < 0 ? l.cx + dx - w + 1 : l.cx - w / 2;
+      const box: Box = { x, y: l.cy + dy - above, w, h: hgt };
+      return { dx, dy, anchor, box };
+    }).find(({ box }) =>
+      box.x >= plot.left && box.x + box.w <= plot.right && box.y >= plot.top &&
+      box.y + box.h <= plot.bottom && !placed.some((p) => overlaps(p, box))
+    );
+    if (!spot) {
+      l.el.setAttribute("display", "none");
+      l.el.parentElement?.setAttribute("data-label", "hidden");
+      hidden++;
+      continue;
+    }
+    placed.push(spot.box);
+    l.el.setAttribute("x", String(l.cx + spot.dx));
+    l.el.setAttribute("y", String(l.cy + spot.dy));
+    l.el.setAttribute("text-anchor", spot.anchor);
+    l.el.parentElement?.setAttribute("data-label", "shown");
+  }
+  return hidden;
+}
+
+/** Points closer than this (in SVG units) share one label. */
+const SAME_SPOT = 6;
+
+function scatter(rows: Row[], xAxis: State["xAxis"]): { el: SVGElement; layout(): void } {
   const W = 720;
   const H = 360;
   const m = { l: 64, r: 24, t: 16, b: 48 };
@@ -145,18 +185,31 @@ function scatter(rows: Row[], xAxis: State["xAxis"]): SVGElement {
       class: "axis-label",
     }, `quality: ${qualityName} (higher is better)`),
   );
-  const placed: Box[] = pts.map((_, i) => ({ x: sx(xs[i]) - 8, y: sy(ys[i]) - 8, w: 16, h: 16 }));
-  pts.forEach((r, i) => {
+  // Regressed series first, then by quality: they get the best label spots.
+  const order = pts.map((_, i) => i).sort((a, b) =>
+    Number(pts[b].s.status === "regressed") - Number(pts[a].s.status === "regressed") ||
+    ys[b] - ys[a]
+  );
+  const name = (r: Row): string =>
+    `${r.s.series.model_version} · ${r.s.series.environment}${
+      r.s.status === "regressed" ? " (regressed)" : ""
+    }`;
+  // Points on (nearly) the same spot share one label: the first one's name and a count.
+  const labelled: { i: number; others: number[] }[] = [];
+  for (const i of order) {
+    const near = labelled.find((c) =>
+      Math.hypot(sx(xs[c.i]) - sx(xs[i]), sy(ys[c.i]) - sy(ys[i])) < SAME_SPOT
+    );
+    if (near) near.others.push(i);
+    else labelled.push({ i, others: [] });
+  }
+  const labels: Label[] = [];
+  const groups = new Map<number, SVGElement>();
+  [...order].reverse().forEach((i) => {
+    const r = pts[i];
     const k = r.s.series;
     const color = PALETTE[models.indexOf(k.model_version) % PALETTE.length];
     const bad = r.s.status === "regressed";
-    const text = `${k.model_version} · ${k.environment}${bad ? " (regressed)" : ""}`;
-    const label = placeLabel(sx(xs[i]), sy(ys[i]), text.length * 6.4, placed, {
-      left: m.l,
-      right: W - m.r,
-      top: m.t,
-      bottom: H - m.b,
-    });
     const g = svg(
       "g",
       {
@@ -180,15 +233,33 @@ function scatter(rows: Row[], xAxis: State["xAxis"]): SVGElement {
         stroke: bad ? "#c0152f" : "#ffffff",
         "stroke-width": bad ? 3 : 1.5,
       }),
-      svg(
-        "text",
-        { x: label.x, y: label.y, "text-anchor": label.anchor, class: "point-label" },
-        text,
-      ),
     );
+    groups.set(i, g);
     root.append(g);
   });
-  return root;
+  for (const c of labelled) {
+    const text = name(pts[c.i]) + (c.others.length ? ` +${c.others.length} more` : "");
+    const el = svg("text", { x: sx(xs[c.i]) + 10, y: sy(ys[c.i]) - 8, class: "point-label" }, text);
+    if (c.others.length) {
+      // The hover title names every series on this spot.
+      el.append(svg("title", {}, [c.i, ...c.others].map((i) => name(pts[i])).join("\n")));
+    }
+    groups.get(c.i)!.append(el);
+    labels.push({ el: el as SVGTextElement, cx: sx(xs[c.i]), cy: sy(ys[c.i]) });
+  }
+  const points: Box[] = pts.map((_, i) => ({ x: sx(xs[i]) - 8, y: sy(ys[i]) - 8, w: 16, h: 16 }));
+  return {
+    el: root,
+    layout: () => {
+      const hidden = layoutLabels(labels, points, {
+        left: m.l,
+        right: W - m.r,
+        top: 0,
+        bottom: H - m.b,
+      });
+      root.dataset.hiddenLabels = String(hidden);
+    },
+  };
 }
 
 function bar(value: number | null, max: number, cls: string): HTMLElement {
@@ -246,6 +317,7 @@ export async function modelsView(ctx: Ctx): Promise<Rendered> {
   const plotted = rows.filter((r) =>
     r.quality !== null && (s.xAxis === "cost" ? r.cost : r.latency) !== null
   );
+  const plot = plotted.length > 0 ? scatter(rows, s.xAxis) : null;
   const el = h(
     "section",
     { class: "view", testid: "view-models" },
@@ -253,7 +325,7 @@ export async function modelsView(ctx: Ctx): Promise<Rendered> {
     h(
       "figure",
       { class: "figure" },
-      plotted.length > 0 ? scatter(rows, s.xAxis) : nothing(
+      plot ? plot.el : nothing(
         "Nothing to plot",
         `No series reports both a quality metric and ${
           s.xAxis === "cost" ? "analysis_cost" : "latency_ms"
@@ -262,7 +334,7 @@ export async function modelsView(ctx: Ctx): Promise<Rendered> {
       h(
         "figcaption",
         { class: "muted" },
-        `Quality against ${s.xAxis}: up and to the left is better. A red ring marks a series whose latest run regressed.`,
+        `Quality against ${s.xAxis}: up and to the left is better. A red ring marks a series whose latest run regressed. Hover a point for its full name; labels that would overlap are left off.`,
       ),
     ),
     h(
@@ -317,5 +389,5 @@ export async function modelsView(ctx: Ctx): Promise<Rendered> {
       ),
     ),
   );
-  return { el };
+  return { el, mount: () => plot?.layout() };
 }

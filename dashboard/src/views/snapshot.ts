@@ -30,8 +30,13 @@ function deltaCell(m: SnapshotMetric): HTMLElement {
   );
 }
 
-function baselineBadge(s: SnapshotSeries): HTMLElement {
+/**
+ * Which baseline the series is judged against. Nothing when it has none and its status
+ * badge already says "No baseline": one badge per fact.
+ */
+function baselineBadge(s: SnapshotSeries): HTMLElement | null {
   if (!s.baseline) {
+    if (s.status === "no_baseline") return null;
     return h(
       "span",
       { class: "chip chip-muted", testid: "baseline-badge", "data-kind": "none" },
