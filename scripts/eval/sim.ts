@@ -36,6 +36,9 @@ export interface Rule {
   levelSpread: boolean;
   /** The evidence mean must also clear zero by this many standard errors (0: sensitivity). */
   alarmZ: number;
+  /** Leave out of the reference the runs that were beyond tolerance either way of the
+   * reference at their time. */
+  refSym: boolean;
 }
 
 export const OLD: Rule = {
@@ -58,6 +61,7 @@ export const OLD: Rule = {
   flag: "old",
   levelSpread: false,
   alarmZ: 0,
+  refSym: false,
 };
 
 const median = (xs: number[]) => {
@@ -78,6 +82,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
   const own = (v: number) => prop && v >= 0 && v <= 1 ? Math.sqrt(v * (1 - v) / datasetSize) : null;
   const ooc: boolean[] = [false];
   const back: boolean[] = [true];
+  const far: boolean[] = [false];
   const openings: number[] = [];
   let open = false;
   const baseSe = own(raw[0]);
@@ -89,7 +94,9 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
       if (rule.noiseAllRuns || !ooc[k]) hist.unshift(vals[k]);
     }
     let histN = 0;
-    for (let k = t - 1, n = 0; k >= 0 && n < rule.historyWindow; k--) if (!ooc[k]) (histN++, n++);
+    for (let k = t - 1, n = 0; k >= 0 && n < rule.historyWindow; k--) {
+      if (rule.noiseAllRuns || !ooc[k]) (histN++, n++);
+    }
     let sigma: number | null = null;
     if (hist.length >= rule.minHistory) {
       const d = [];
@@ -103,7 +110,9 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     }
     // reference
     const ref: number[] = [vals[0]];
-    for (let k = 1; k < t && ref.length < rule.referenceRuns; k++) if (!ooc[k]) ref.push(vals[k]);
+    for (let k = 1; k < t && ref.length < rule.referenceRuns; k++) {
+      if (!ooc[k] && !(rule.refSym && far[k])) ref.push(vals[k]);
+    }
     const R = median(ref);
     const refN = ref.length;
     if (rule.levelSpread && refN >= rule.minHistory) {
@@ -174,6 +183,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     const confirmedBack = isBack && prevN === c - 1 && allBack;
     ooc.push(rule.flag === "old" ? isOoc : confirmed || (ooc[t - 1] && beyondTol));
     back.push(isBack);
+    far.push(Math.abs(v - R) > tol);
     if (confirmed && !open) {
       open = true;
       openings.push(t);
