@@ -104,7 +104,9 @@ function latencyModel(family: Family, r: () => number): NoiseModel {
       ratio: Math.sqrt(sd ** 2 + extra ** 2) / TOLERANCE,
       draw: (lvl, t) => {
         let x = scale * t3(r);
-        x += periodic ? amp * Math.sin(2 * Math.PI * t / period + phase) : (r() < poolP ? poolShift : 0);
+        x += periodic
+          ? amp * Math.sin(2 * Math.PI * t / period + phase)
+          : (r() < poolP ? poolShift : 0);
         let v = lvl * Math.exp(x);
         if (r() < rate) v *= uni(r, 1.3, 3);
         return v;
@@ -254,7 +256,5 @@ function generateNew(
 /** One family's corpus: full size, or the quick (CI) size. */
 export function generateFamily(family: Family, seed: number, quick: boolean): Corpus {
   if (family === "classic") return generate(seed, quick ? 40 : 100, quick ? 40 : 60);
-  return quick
-    ? generateNew(family, seed, 40, 30, 50)
-    : generateNew(family, seed, 100, 30, 150);
+  return quick ? generateNew(family, seed, 40, 30, 50) : generateNew(family, seed, 100, 30, 150);
 }

@@ -3,7 +3,7 @@
 // ingest path (main.ts / product.ts), never from here.
 
 import { type Corpus, type MetricHistory } from "./corpus.ts";
-import { type Family, FAMILIES, generateFamily, TUNING_SEEDS } from "./families.ts";
+import { FAMILIES, type Family, generateFamily, TUNING_SEEDS } from "./families.ts";
 import { emptyScore, type Score, scoreOne, summarize } from "./score.ts";
 
 export interface Rule {
@@ -209,7 +209,9 @@ export function scoreCorpus(corpus: Corpus, rule: Rule, by?: Record<string, Scor
 
 if (import.meta.main) {
   const variants: Record<string, Partial<Rule>> = JSON.parse(Deno.args[0] ?? '{"old":{}}');
-  const corpora = FAMILIES.flatMap((f: Family) => TUNING_SEEDS.map((s) => generateFamily(f, s, false)));
+  const corpora = FAMILIES.flatMap((f: Family) =>
+    TUNING_SEEDS.map((s) => generateFamily(f, s, false))
+  );
   for (const [name, v] of Object.entries(variants)) {
     const rule = { ...OLD, ...v };
     const pooled = emptyScore();
@@ -231,9 +233,9 @@ if (import.meta.main) {
       return `${k.slice(0, 4)} ${x.precision.toFixed(2)}/${x.recall.toFixed(2)}`;
     }).join(" ");
     console.log(
-      `${name}: pooled P${p.precision.toFixed(3)} R${p.recall.toFixed(3)} F${p.f1.toFixed(3)} d${p.medianDelay} | ${
-        parts.join(" | ")
-      } | ${bm}`,
+      `${name}: pooled P${p.precision.toFixed(3)} R${p.recall.toFixed(3)} F${
+        p.f1.toFixed(3)
+      } d${p.medianDelay} | ${parts.join(" | ")} | ${bm}`,
     );
   }
 }
