@@ -32,13 +32,15 @@ export interface Rule {
   /** What is flagged out of control (kept out of the reference): the old per-run verdict,
    * or only the runs of an episode (the confirming run and the runs beyond tolerance after it). */
   flag: "old" | "episode";
-  /** Also take the spread of the reference runs around their median (MAD) as run noise. */
+  /** Also take the spread of the reference runs (interquartile range / 1.349) as run noise. */
   levelSpread: boolean;
   /** The evidence mean must also clear zero by this many standard errors (0: sensitivity). */
   alarmZ: number;
   /** Leave out of the reference the runs that were beyond tolerance either way of the
    * reference at their time. */
   refSym: boolean;
+  /** Lower quantile of the reference's spread (the range q .. 1 - q, normal-consistent). */
+  spreadQ: number;
 }
 
 export const OLD: Rule = {
@@ -62,6 +64,7 @@ export const OLD: Rule = {
   levelSpread: false,
   alarmZ: 0,
   refSym: false,
+  spreadQ: 0.25,
 };
 
 const median = (xs: number[]) => {
@@ -116,7 +119,16 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     const R = median(ref);
     const refN = ref.length;
     if (rule.levelSpread && refN >= rule.minHistory) {
-      const spread = 1.4826 * median(ref.map((x) => Math.abs(x - R)));
+      // Interquartile range / 1.349, as assess_runs computes it (percentile_cont, linear).
+      const q = (p: number) => {
+        const srt = [...ref].sort((a, b) => a - b);
+        const h = (srt.length - 1) * p;
+        const lo = Math.floor(h);
+        return srt[lo] + (h - lo) * ((srt[Math.min(lo + 1, srt.length - 1)]) - srt[lo]);
+      };
+      const lo = rule.spreadQ;
+      const z = { 0.25: 0.6745, 0.3: 0.5244, 0.375: 0.3186 }[lo] ?? 0.6745;
+      const spread = (q(1 - lo) - q(lo)) / (2 * z);
       sigma = sigma === null ? spread : Math.max(sigma, spread);
     }
     const ownV = own(raw[t]);

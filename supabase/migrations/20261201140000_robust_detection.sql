@@ -20,8 +20,8 @@
 --    the median ignores.
 -- 3. Slow components. Successive differences cannot see a slow periodic wander or two
 --    infrastructure pools; the run noise now also takes the spread of the reference runs
---    around the reference (1.4826 x their median absolute deviation), once there are
---    min_history of them.
+--    (their interquartile range / 1.349, from the same sort as their median), once there
+--    are min_history of them.
 -- 4. Hiccups in pairs. confirmation_runs for latency_ms and *_ms goes from 3 to 4 (the
 --    seeded metric_policies rows, where still 3): two hiccups in a row and one noisy run
 --    no longer open an alert.
@@ -36,8 +36,8 @@
 --
 -- Every read is still a bounded window of the series' metric_observations (the history
 -- window now through metric_observations_series_idx, the reference still through
--- metric_observations_in_control_idx); the reference's spread is computed from the rows
--- the reference already reads. evidence() is unchanged: it is now given alarm_z
+-- metric_observations_in_control_idx); the reference's spread comes from the same sort of
+-- the same rows as its median. evidence() is unchanged: it is now given alarm_z
 -- where it was given sensitivity. detect_regression, record_runs and the alerts' open /
 -- continue / resolve statements are unchanged.
 
@@ -115,7 +115,7 @@ begin
       on bo.transaction_id = it.baseline_transaction_id and bo.metric_name = it.metric
   ),
   calc as materialized (
-    select m.*, hs.sigma, hs.hist_n, rf.r, rf.m as ref_n, sp.spread, pv.n as prev_n, pv.all_back,
+    select m.*, hs.sigma, hs.hist_n, rf.r, rf.m as ref_n, rf.spread, pv.n as prev_n, pv.all_back,
            pv.prev_vals,
            case when m.direction = 'higher' then rf.r - m.val else m.val - rf.r end as bad,
            case when m.direction = 'higher' then m.base_val - m.val else m.val - m.base_val end as bad_b
@@ -146,9 +146,14 @@ begin
     -- The reference level: median of the baseline and the first reference_runs - 1
     -- in-control runs of the same series after it.
     cross join lateral (
-      select (pg_catalog.percentile_cont(0.5) within group (order by r.v::float8))::numeric as r,
-             pg_catalog.count(*)::integer as m,
-             pg_catalog.array_agg(r.v) as vals
+      select (q.q[2])::numeric as r, q.m,
+             -- The level's own spread: the interquartile range of those runs / 1.349, once
+             -- there are min_history of them. It sees what successive differences cannot:
+             -- a slow periodic wander, two infrastructure pools. Same sort as the median.
+             case when q.m >= m.min_history then ((q.q[3] - q.q[1]) / 1.349)::numeric end as spread
+      from (
+      select pg_catalog.percentile_cont(array[0.25, 0.5, 0.75]::float8[]) within group (order by r.v::float8) as q,
+             pg_catalog.count(*)::integer as m
       from (
         select m.base_val as v
         union all
@@ -164,16 +169,8 @@ begin
          limit m.reference_runs - 1)
       ) as r
       where r.v is not null
+      ) as q
     ) as rf
-    -- The level's own spread: 1.4826 x the median absolute deviation of those runs from the
-    -- reference, once there are min_history of them. It sees what successive differences
-    -- cannot: a slow periodic wander, two infrastructure pools.
-    cross join lateral (
-      select case when rf.m >= m.min_history
-                  then (1.4826 * pg_catalog.percentile_cont(0.5) within group (
-                          order by pg_catalog.abs(x.v - rf.r)::float8))::numeric end as spread
-      from pg_catalog.unnest(rf.vals) as x(v)
-    ) as sp
     -- The previous evidence_runs - 1 runs, newest first: their values (the evidence for an
     -- opening) and, for the last confirmation_runs - 1 of them, whether they were back in
     -- control (a resolution).
@@ -246,6 +243,6 @@ end
 $$;
 
 comment on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) is
-  'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' spread), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (each of the last confirmation_runs runs beyond tolerance, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last confirmation_runs runs confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
+  'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (each of the last confirmation_runs runs beyond tolerance, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last confirmation_runs runs confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 revoke execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) from public, anon, authenticated;
 grant execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) to service_role;
