@@ -30,16 +30,23 @@ export interface MetricHistory {
   /** Ground-truth windows start: run index where a true regression of >= tolerance begins. */
   truth: number[];
   values: number[];
+  /** Nominal run-to-run noise of the generator, in tolerances (sd / tolerance). */
+  noiseRatio: number;
 }
 
 export interface Series {
   id: number;
   datasetSize: number;
+  /** This series' history length (every metric has this many values). */
+  runs: number;
   metrics: MetricHistory[];
 }
 
 export interface Corpus {
   seed: number;
+  /** The family that generated it (families.ts). */
+  family: string;
+  /** The longest history in the corpus. */
   runs: number;
   series: Series[];
 }
@@ -56,14 +63,14 @@ export function rng(seed: number): () => number {
   };
 }
 
-function gauss(r: () => number): number {
+export function gauss(r: () => number): number {
   const u = Math.max(r(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
 }
 
-const uni = (r: () => number, a: number, b: number) => a + (b - a) * r();
+export const uni = (r: () => number, a: number, b: number) => a + (b - a) * r();
 
-function pickEvent(r: () => number): EventKind {
+export function pickEvent(r: () => number): EventKind {
   const x = r();
   const table: [EventKind, number][] = [
     ["none", 0.32],
@@ -83,7 +90,7 @@ function pickEvent(r: () => number): EventKind {
 }
 
 /** Signed shift of the true level at run t, in units of the tolerance (positive = bad). */
-function shiftAt(
+export function shiftAt(
   kind: EventKind,
   t: number,
   start: number,
@@ -176,9 +183,14 @@ export function generate(seed: number, seriesCount: number, runs: number): Corpu
         }
         values.push(v);
       }
-      metrics.push({ metric, direction, event, start, truth, values });
+      const noiseRatio = metric === "latency_ms"
+        ? jitter / TOLERANCE
+        : metric === "analysis_cost"
+        ? 0.002 / TOLERANCE
+        : Math.sqrt(base * (1 - base) / datasetSize + llmNoise ** 2) / (base * TOLERANCE);
+      metrics.push({ metric, direction, event, start, truth, values, noiseRatio });
     }
-    series.push({ id, datasetSize, metrics });
+    series.push({ id, datasetSize, runs, metrics });
   }
-  return { seed, runs, series };
+  return { seed, family: "classic", runs, series };
 }

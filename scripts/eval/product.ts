@@ -9,29 +9,41 @@ import type { Corpus } from "./corpus.ts";
 
 const EPOCH = Date.parse("2026-01-01T00:00:00Z");
 
-function runPayload(corpus: Corpus, i: number, t: number) {
-  const s = corpus.series[i];
+/** One series of one corpus, with the model_version it is ingested under. */
+interface Entry {
+  key: string;
+  model: string;
+  series: Corpus["series"][number];
+  i: number;
+}
+
+function runPayload(e: Entry, t: number) {
+  const s = e.series;
+  const i = e.i;
   const metrics: Record<string, number> = {};
   for (const m of s.metrics) metrics[m.metric] = m.values[t];
   return {
     commit_sha: `c${t.toString(16).padStart(7, "0")}`,
     branch_name: "main",
-    model_version: `eval-s${i}`,
+    model_version: e.model,
     model_provider: "synthetic",
     dataset_version: "eval-set",
     dataset_size: s.datasetSize,
     prompt_version: "p1",
     environment: "eval",
-    run_id: `s${i}-r${t}`,
+    run_id: `${e.model}-r${t}`,
     triggered_by: "eval-detection",
     metrics,
     created_at: new Date(EPOCH + (t * 3600 + i) * 1000).toISOString(),
   };
 }
 
-/** Returns openings[series][metric] = run indices where an alert opened. */
+/**
+ * Ingests every corpus together (each series under its own model_version) and returns
+ * openings["<corpus index>/<series id>/<metric>"] = run indices where an alert opened.
+ */
 export async function runProduct(
-  corpus: Corpus,
+  corpora: Corpus[],
   log: (s: string) => void,
   streams = 4,
   policySql: string[] = [],
@@ -71,44 +83,61 @@ export async function runProduct(
         throw new Error(`ingest failed: HTTP ${res.status} ${text.slice(0, 500)}`);
       }
     };
-    const n = corpus.series.length;
+    const entries: Entry[] = corpora.flatMap((c, ci) =>
+      c.series.map((s) => ({
+        key: `${ci}/${s.id}`,
+        model: `eval-c${ci}-s${s.id}`,
+        series: s,
+        i: ci * 1000 + s.id,
+      }))
+    );
+    const byModel = new Map(entries.map((e) => [e.model, e]));
+    const n = entries.length;
+    const longest = Math.max(...corpora.map((c) => c.runs));
+    const total = entries.reduce((a, e) => a + e.series.runs, 0);
     const started = performance.now();
     // Run 0 of every series, then pin it as the guide does.
     for (let a = 0; a < n; a += 500) {
-      await post(
-        Array.from({ length: Math.min(500, n - a) }, (_, k) => runPayload(corpus, a + k, 0)),
-      );
+      await post(entries.slice(a, a + 500).map((e) => runPayload(e, 0)));
     }
     await sql`update public.benchmark_snapshots set is_baseline = true
-              where model_version like 'eval-s%' and pinned_at is null`;
+              where model_version like 'eval-c%' and pinned_at is null`;
     log(`ingested and pinned run 0 of ${n} series`);
     const groups = Array.from(
       { length: streams },
-      (_, g) => Array.from({ length: n }, (_, i) => i).filter((i) => i % streams === g),
+      (_, g) => entries.filter((_, i) => i % streams === g),
     );
-    let done = 0;
+    let done = n;
     await Promise.all(groups.map(async (g) => {
-      for (let t = 1; t < corpus.runs; t++) {
-        await post(g.map((i) => runPayload(corpus, i, t)));
-        done += g.length;
+      for (let t = 1; t < longest; t++) {
+        const live = g.filter((e) => t < e.series.runs);
+        for (let a = 0; a < live.length; a += 500) {
+          await post(live.slice(a, a + 500).map((e) => runPayload(e, t)));
+        }
+        done += live.length;
         if (g === groups[0] && t % 10 === 0) {
           const rate = done / ((performance.now() - started) / 1000);
-          log(`  run ${t}/${corpus.runs - 1}: ${done} runs ingested (${rate.toFixed(0)} runs/s)`);
+          log(
+            `  run ${t}/${longest - 1}: ${done} of ${total} runs ingested (${
+              rate.toFixed(0)
+            } runs/s)`,
+          );
         }
       }
     }));
     const secs = (performance.now() - started) / 1000;
-    log(`ingested ${n * corpus.runs} runs over HTTP in ${secs.toFixed(1)} s`);
+    log(`ingested ${total} runs over HTTP in ${secs.toFixed(1)} s`);
     const rows = await sql<{ model_version: string; metric_name: string; run_id: string }[]>`
       select a.model_version, a.metric_name, t.run_id
       from public.regression_alerts a
       join public.benchmark_transactions t on t.id = a.opened_transaction_id
-      where a.model_version like 'eval-s%'`;
+      where a.model_version like 'eval-c%'`;
     const out = new Map<string, number[]>();
     for (const r of rows) {
-      const i = Number(r.model_version.slice("eval-s".length));
-      const t = Number(r.run_id.split("-r")[1]);
-      const k = `${i}/${r.metric_name}`;
+      const e = byModel.get(r.model_version);
+      if (!e) continue;
+      const t = Number(r.run_id.slice(e.model.length + 2));
+      const k = `${e.key}/${r.metric_name}`;
       out.set(k, [...(out.get(k) ?? []), t]);
     }
     return out;

@@ -7,7 +7,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(42);
+select plan(48);
 
 -- One run of a series at hour i (created_at orders the history).
 create function pg_temp.r(p_model text, p_i int, p_metrics jsonb, p_size int default 5000,
@@ -113,12 +113,14 @@ select is((select opened_transaction_id from regression_alerts where model_versi
 select is(jsonb_array_length(pg_temp.r('nz-step', 10, '{"f1": 0.80, "latency_ms": 100}') -> 'alerts_continued'), 1,
   'a further regressing run continues the open alert');
 select is(pg_temp.all_alerts('nz-step', 'f1'), 1, 'the step opened exactly one alert');
--- latency needs 3 out-of-control runs (transient spikes come in pairs).
+-- latency needs 4 out-of-control runs (transient hiccups come in pairs, and a pair plus
+-- one noisy run must not open; issue 19 raised this from 3).
 select pg_temp.r('nz-step', 11, '{"f1": 0.80, "latency_ms": 150}');
 select pg_temp.r('nz-step', 12, '{"f1": 0.80, "latency_ms": 150}');
-select is(pg_temp.all_alerts('nz-step', 'latency_ms'), 0, 'two slow latency runs are not yet an alert');
 select pg_temp.r('nz-step', 13, '{"f1": 0.80, "latency_ms": 150}');
-select is(pg_temp.open_alerts('nz-step', 'latency_ms'), 1, 'the third slow latency run opens the alert');
+select is(pg_temp.all_alerts('nz-step', 'latency_ms'), 0, 'three slow latency runs are not yet an alert');
+select pg_temp.r('nz-step', 14, '{"f1": 0.80, "latency_ms": 150}');
+select is(pg_temp.open_alerts('nz-step', 'latency_ms'), 1, 'the fourth slow latency run opens the alert');
 
 -- 5. A slow drift is caught once it crosses tolerance (0.9 * 5% = 0.045): once the runs
 --    past it are evidence that the level itself is beyond tolerance.
@@ -130,9 +132,16 @@ select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 
 from generate_series(8, 9) as k;
 select is(pg_temp.all_alerts('nz-drift', 'f1'), 0,
   'two runs barely past tolerance (0.852, 0.846 against a reference of 0.898) are not yet evidence');
-select pg_temp.r('nz-drift', 17, jsonb_build_object('f1', 0.840, 'latency_ms', 100));
+-- Issue 19: the drift's runs within tolerance are part of the reference period (the first
+-- 30 runs), so the reference's spread counts them as a slow wander of the level; the
+-- alert comes two runs later than with issue 9's rule (0.840), on the fifth run past
+-- tolerance, 12 runs into the drift.
+select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
+from generate_series(10, 11) as k;
+select is(pg_temp.all_alerts('nz-drift', 'f1'), 0, 'four runs past tolerance (down to 0.834) are not yet evidence');
+select pg_temp.r('nz-drift', 19, jsonb_build_object('f1', 0.828, 'latency_ms', 100));
 select is((select opened_value from regression_alerts where model_version = 'nz-drift' and metric_name = 'f1' and status = 'open'),
-  0.840::numeric, 'the drift alerts on its third run past tolerance (f1 0.840)');
+  0.828::numeric, 'the drift alerts on its fifth run past tolerance (f1 0.828)');
 
 -- 5b. On a noisy series (300 examples: one run's sampling error is about 0.4 tolerance)
 --     the alert needs the mean change of the last runs beyond tolerance by 1.5 standard
@@ -207,6 +216,55 @@ select is(pg_temp.all_alerts('nz-cand', 'f1'), 0, 'one run of a candidate at 0.8
 select pg_temp.r('nz-cand', 2, '{"f1": 0.80}', 5000, '{"dataset_version": "ds-cand"}');
 select is((select baseline_model_version from regression_alerts where model_version = 'nz-cand' and metric_name = 'f1' and status = 'open'),
   'nz-prod', 'the second opens the alert, against production''s pinned run');
+
+-- 9. Issue 19: noisy series. The values were drawn once (scripts/eval/corpus.ts' rng and
+--    gauss, seeds 2 and 5) and are fixed here; the issue 9 rule opened alerts on both
+--    (latency at runs 6, 47 and 68; recall at run 28). DETECTION.md gives the rates over
+--    many such series.
+create temp table nz_noisy (i int primary key, lat numeric, p numeric, r numeric, f numeric) on commit drop;
+insert into nz_noisy
+select k::int - 1, l, p, r, f
+from unnest('{965,857,965,929,1054,1021,1069,1068,942,1024,1040,1075,1340,920,1002,931,786,1225,1010,1465,1253,1039,1087,1062,944,1030,1085,963,1118,1031,959,1042,929,1310,868,1046,963,898,978,1010,914,1116,1080,1032,888,1079,1129,1152,1086,1016,979,917,1084,1081,1075,1104,791,977,950,1111,950,861,893,963,1157,905,1105,1075,1198,1073,942,1068,890,1051,876,1041,1058,871,1103,1133,968,1038,1179,964,1025,1093,896,1056,835,863,1110,999,882,1187,985,1207,884,894,841,1105}'::numeric[], '{0.64,0.615,0.55,0.625,0.625,0.66,0.61,0.59,0.605,0.55,0.615,0.625,0.625,0.615,0.655,0.66,0.63,0.58,0.6,0.64,0.585,0.6,0.6,0.64,0.595,0.68,0.58,0.595,0.665,0.655,0.66,0.655,0.63,0.66,0.605,0.615,0.55,0.64,0.66,0.595,0.625,0.595,0.59,0.645,0.585,0.59,0.625,0.625,0.6,0.64,0.65,0.65,0.61,0.615,0.59,0.6,0.67,0.59,0.6,0.65,0.635,0.585,0.625,0.61,0.585,0.595,0.575,0.62,0.59,0.62,0.58,0.53,0.73,0.64,0.57,0.62,0.575,0.605,0.665,0.615,0.625,0.58,0.595,0.64,0.625,0.645,0.655,0.615,0.58,0.575,0.63,0.565,0.625,0.645,0.645,0.635,0.615,0.555,0.565,0.625}'::numeric[], '{0.71,0.71,0.7,0.76,0.715,0.77,0.66,0.655,0.74,0.79,0.655,0.65,0.735,0.735,0.715,0.665,0.735,0.755,0.69,0.715,0.73,0.665,0.7,0.67,0.695,0.675,0.695,0.605,0.65,0.715,0.675,0.68,0.69,0.655,0.67,0.665,0.68,0.68,0.745,0.64,0.72,0.75,0.66,0.7,0.71,0.68,0.71,0.675,0.68,0.7,0.71,0.735,0.73,0.695,0.74,0.725,0.765,0.7,0.755,0.655,0.67,0.655,0.715,0.69,0.665,0.64,0.685,0.655,0.69,0.635,0.64,0.705,0.68,0.675,0.68,0.745,0.64,0.725,0.695,0.65,0.765,0.77,0.7,0.69,0.725,0.67,0.71,0.66,0.76,0.745,0.68,0.7,0.765,0.615,0.72,0.71,0.705,0.685,0.695,0.665}'::numeric[], '{0.745,0.81,0.76,0.725,0.765,0.785,0.78,0.755,0.8,0.775,0.785,0.77,0.865,0.745,0.76,0.84,0.725,0.805,0.685,0.78,0.795,0.77,0.81,0.815,0.835,0.805,0.78,0.73,0.805,0.73,0.775,0.815,0.775,0.765,0.78,0.725,0.775,0.74,0.8,0.82,0.8,0.79,0.82,0.785,0.755,0.8,0.77,0.795,0.78,0.74,0.785,0.765,0.78,0.8,0.77,0.75,0.77,0.77,0.745,0.825,0.845,0.765,0.815,0.775,0.77,0.805,0.795,0.785,0.78,0.75,0.76,0.76,0.765,0.765,0.82,0.785,0.785,0.755,0.775,0.795,0.715,0.81,0.715,0.78,0.74,0.73,0.75,0.715,0.795,0.775,0.815,0.84,0.795,0.75,0.815,0.74,0.82,0.785,0.78,0.805}'::numeric[])
+       with ordinality as x(l, p, r, f, k);
+-- One series from nz_noisy: p_metrics(row) gives each run's metrics; run 0 is pinned.
+create function pg_temp.noisy(p_model text, p_metrics text, p_size int default 5000) returns void
+language plpgsql as $$
+declare
+  x record;
+  m jsonb;
+begin
+  for x in select * from nz_noisy order by i loop
+    execute 'select ' || p_metrics into m using x.i, x.lat, x.p, x.r, x.f;
+    perform pg_temp.r(p_model, x.i, m, p_size);
+    if x.i = 0 then perform pg_temp.pin(p_model); end if;
+  end loop;
+end
+$$;
+create function pg_temp.opened_at(p_model text, p_metric text) returns int[] language sql as $$
+  select coalesce(array_agg(substr(t.commit_sha, 2)::int order by t.created_at), '{}')
+  from regression_alerts a join benchmark_transactions t on t.id = a.opened_transaction_id
+  where a.model_version = p_model and a.metric_name = p_metric
+$$;
+--    a. Latency with 10% log-normal jitter (two tolerances of noise per run), no event.
+select pg_temp.noisy('nz-jit', $$jsonb_build_object('latency_ms', $2)$$);
+select is(pg_temp.all_alerts('nz-jit', 'latency_ms'), 0,
+  'a 10%-jitter latency series with no event opens nothing over 100 runs');
+--    b. The same series with a 12% step (2.4 tolerances) from run 50.
+select pg_temp.noisy('nz-jit-step',
+  $$jsonb_build_object('latency_ms', case when $1 >= 50 then round($2 * 1.12) else $2 end)$$);
+select is(cardinality(pg_temp.opened_at('nz-jit-step', 'latency_ms')), 1,
+  'a 12% latency step on that series opens exactly one alert');
+select ok((pg_temp.opened_at('nz-jit-step', 'latency_ms'))[1] > 50 + 3,
+  'late: after the 4-run window of the step (run 50), rather than early and wrong');
+--    c. Two hiccups in a row (2x at runs 60 and 61) on that series.
+select pg_temp.noisy('nz-jit-hiccup',
+  $$jsonb_build_object('latency_ms', case when $1 in (60, 61) then $2 * 2 else $2 end)$$);
+select is(pg_temp.all_alerts('nz-jit-hiccup', 'latency_ms'), 0, 'two latency hiccups in a row open nothing');
+--    d. precision, recall and f1 measured on 200 examples (binomial noise, about one
+--       tolerance per run), no event.
+select pg_temp.noisy('nz-200', $$jsonb_build_object('precision', $3, 'recall', $4, 'f1', $5)$$, 200);
+select is((select count(*)::int from regression_alerts where model_version = 'nz-200'), 0,
+  '200-example precision, recall and f1 open nothing on noise over 100 runs');
 
 select * from finish();
 rollback;

@@ -41,7 +41,7 @@ create temp table rr_runs on commit drop as
 with plain as (
   select (t * 10 + s)::numeric as pos, s, t::numeric as t,
          case when t between 9 and 12 then 0.80 else 0.90 end + ((s * 7 + t * 13) % 9 - 4) / 1000.0 as f1,
-         case when s = 2 and t between 10 and 12 then 600 else 400 + ((s * 5 + t * 3) % 7) - 3 end as latency
+         case when s = 2 and t between 9 and 12 then 600 else 400 + ((s * 5 + t * 3) % 7) - 3 end as latency
   from generate_series(1, 3) as s, generate_series(1, 15) as t
 )
 select pos, s, t, f1, latency from plain
