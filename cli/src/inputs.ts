@@ -1,11 +1,14 @@
 // Reads benchmark results for `push`: a JSON file with one run (the setup guide's
 // test_benchmark_results.json), `{ "runs": [...] }` or an array; a JSONL file with one run
-// per line; or a directory of such files. Every run is checked against the same zod schema
-// the ingest function uses, and each problem is reported with its file and line.
+// per line; an eval tool's own output (lm-evaluation-harness, Inspect, promptfoo,
+// pytest-benchmark; see cli/src/adapters and docs/adapters.md), recognized by its content; or
+// a directory of such files. Every run is checked against the same zod schema the ingest
+// function uses, and each problem is reported with its file and line.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { formatZodIssues, type Run, RunSchema } from "../../supabase/functions/_shared/schemas.ts";
+import { ADAPTERS, detectFormat, formatList, FORMATS, GUIDE } from "./adapters/index.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 export interface SourcedRun {
@@ -22,6 +25,50 @@ export interface RunDefaults {
   triggered_by?: string;
   tags?: string[];
   notes?: string;
+}
+
+/** How to read the files: a forced format, and series fields given as flags (which win). */
+export interface ReadOptions {
+  format?: string;
+  modelVersion?: string;
+  modelProvider?: string;
+  datasetVersion?: string;
+  promptVersion?: string;
+}
+
+/** The runs in one parsed JSON file, by the format forced or detected. */
+function runsOfJson(value: unknown, file: string, format: string | undefined): SourcedRun[] {
+  const found = format === undefined
+    ? detectFormat(value)
+    : format === GUIDE
+    ? GUIDE
+    : ADAPTERS.find((a) => a.name === format);
+  if (found === undefined) {
+    throw new CliError(
+      `Use a results file in a known format (or pass --format NAME): ${file} matches none of\n${formatList()}`,
+      EXIT.CONFIG,
+    );
+  }
+  if (found === GUIDE) {
+    const list = Array.isArray(value)
+      ? value
+      : value && typeof value === "object" && "runs" in value &&
+          Array.isArray((value as { runs: unknown }).runs)
+      ? (value as { runs: unknown[] }).runs
+      : [value];
+    return list.map((run, i) => ({
+      run: run as Record<string, unknown>,
+      where: list.length > 1 ? `${file}[${i}]` : file,
+    }));
+  }
+  let adapted;
+  try {
+    adapted = found.toRuns(value);
+  } catch (e) {
+    const why = e instanceof TypeError ? `it is not ${found.describe}` : (e as Error).message;
+    throw new CliError(`Check ${file} (read as ${found.name}): ${why}`, EXIT.CONFIG);
+  }
+  return adapted.map(({ run, label }) => ({ run, where: `${file}#${label}` }));
 }
 
 function expand(paths: string[]): string[] {
@@ -46,12 +93,25 @@ function expand(paths: string[]): string[] {
   return files;
 }
 
-export function readRuns(paths: string[]): SourcedRun[] {
+export function readRuns(paths: string[], options: ReadOptions = {}): SourcedRun[] {
+  const { format } = options;
+  if (format !== undefined && !FORMATS.includes(format)) {
+    throw new CliError(
+      `Use one of these with --format: ${FORMATS.join(", ")} (got "${format}")`,
+      EXIT.CONFIG,
+    );
+  }
   const out: SourcedRun[] = [];
   const problems: string[] = [];
   for (const file of expand(paths)) {
     const text = readFileSync(file, "utf8");
     if (/\.(jsonl|ndjson)$/.test(file)) {
+      if (format !== undefined && format !== GUIDE) {
+        throw new CliError(
+          `Pass a .json file for --format ${format}: ${file} is JSONL, which holds guide runs`,
+          EXIT.CONFIG,
+        );
+      }
       text.split("\n").forEach((line, i) => {
         if (line.trim() === "") return;
         try {
@@ -69,25 +129,34 @@ export function readRuns(paths: string[]): SourcedRun[] {
       problems.push(`${file}: not valid JSON (${(e as Error).message})`);
       continue;
     }
-    const list = Array.isArray(value)
-      ? value
-      : value && typeof value === "object" && "runs" in value &&
-          Array.isArray((value as { runs: unknown }).runs)
-      ? (value as { runs: unknown[] }).runs
-      : [value];
-    list.forEach((run, i) =>
-      out.push({
-        run: run as Record<string, unknown>,
-        where: list.length > 1 ? `${file}[${i}]` : file,
-      })
-    );
+    out.push(...runsOfJson(value, file, format));
   }
   if (problems.length) {
     throw new CliError(`Fix the input:\n  ${problems.join("\n  ")}`, EXIT.CONFIG);
   }
   if (out.length === 0) throw new CliError("Check --input: no runs found", EXIT.CONFIG);
-  return out;
+  const series = Object.fromEntries(
+    Object.entries({
+      model_version: options.modelVersion,
+      model_provider: options.modelProvider,
+      dataset_version: options.datasetVersion,
+      prompt_version: options.promptVersion,
+    }).filter(([, v]) => v !== undefined),
+  );
+  if (Object.keys(series).length === 0) return out;
+  return out.map(({ run, where }) => ({
+    run: run && typeof run === "object" && !Array.isArray(run) ? { ...run, ...series } : run,
+    where,
+  }));
 }
+
+const FLAG_HINTS: Record<string, string> = {
+  "/commit_sha": " (pass --commit-sha)",
+  "/model_version": " (pass --model-version)",
+  "/model_provider": " (pass --model-provider)",
+  "/dataset_version": " (pass --dataset-version)",
+  "/prompt_version": " (pass --prompt-version)",
+};
 
 /** Fills run metadata from flags (which win) and validates every run; all problems at once. */
 export function prepareRuns(sourced: SourcedRun[], defaults: RunDefaults): Run[] {
@@ -99,7 +168,7 @@ export function prepareRuns(sourced: SourcedRun[], defaults: RunDefaults): Run[]
     if (parsed.success) runs.push(parsed.data);
     else {
       for (const issue of formatZodIssues(parsed.error)) {
-        const hint = issue.path === "/commit_sha" ? " (pass --commit-sha)" : "";
+        const hint = FLAG_HINTS[issue.path] ?? "";
         problems.push(`${where}: ${issue.path || "(run)"}: ${issue.message}${hint}`);
       }
     }

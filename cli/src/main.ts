@@ -16,6 +16,7 @@ import { check } from "./commands/check.ts";
 import { dashboard } from "./commands/dashboard.ts";
 import { doctor } from "./commands/doctor.ts";
 import { push } from "./commands/push.ts";
+import { FORMATS } from "./adapters/index.ts";
 import { CliError, EXIT, type ExitCode } from "./errors.ts";
 
 const EXIT_HELP = `
@@ -54,12 +55,20 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
   connectionOptions(
     p.command("push")
       .description(
-        "Record benchmark results (a JSON file, JSONL, or a directory) and print the verdict",
+        "Record benchmark results (a JSON file, JSONL, an eval tool's output, or a directory) and print the verdict",
       )
       .requiredOption(
         "--input <files...>",
-        "results file(s): JSON (one run or {runs: [...]}), JSONL, or a directory",
+        "results file(s): JSON (one run or {runs: [...]}), JSONL, lm-evaluation-harness, Inspect, promptfoo or pytest-benchmark output, or a directory",
       )
+      .addOption(
+        new Option("--format <name>", "read every input as this format (default: by content)")
+          .choices(FORMATS),
+      )
+      .option("--model-version <v>", "set model_version on every run (wins over the file)")
+      .option("--model-provider <v>", "set model_provider on every run (wins over the file)")
+      .option("--dataset-version <v>", "set dataset_version on every run (wins over the file)")
+      .option("--prompt-version <v>", "set prompt_version on every run (wins over the file)")
       .option("--environment <name>", "where the eval ran (e.g. github-actions, local, production)")
       .option("--commit-sha <sha>", "commit under test (default in GitHub Actions: $GITHUB_SHA)")
       .option("--branch-name <name>", "branch (default in GitHub Actions: $GITHUB_REF_NAME)")

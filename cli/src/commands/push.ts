@@ -17,6 +17,11 @@ import {
 
 export interface PushOptions {
   input: string[];
+  format?: string;
+  modelVersion?: string;
+  modelProvider?: string;
+  datasetVersion?: string;
+  promptVersion?: string;
   environment?: string;
   commitSha?: string;
   branchName?: string;
@@ -77,7 +82,7 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
     tags: opts.tags,
     notes: opts.notes,
   };
-  const runs = prepareRuns(readRuns(opts.input), defaults);
+  const runs = prepareRuns(readRuns(opts.input, opts), defaults);
   if (opts.dryRun) {
     log(
       `✓ ${runs.length} benchmark run${
