@@ -7,7 +7,7 @@ import { lmEval } from "./lm-eval.ts";
 import { promptfoo } from "./promptfoo.ts";
 import { pytestBenchmark } from "./pytest-benchmark.ts";
 
-export const ADAPTERS: readonly Adapter[] = [pytestBenchmark, inspect, promptfoo, lmEval];
+export const ADAPTERS: readonly Adapter[] = [lmEval, inspect, promptfoo, pytestBenchmark];
 
 /** The setup guide's JSON: one run, `{runs: [...]}`, an array of runs, or JSONL. */
 export const GUIDE = "guide";
