@@ -3,7 +3,7 @@
 // handler decides what each kind may do (the token itself is checked by the database).
 
 import { decodeJwt } from "jose";
-import { randomBase64, timingSafeEqual } from "./crypto.ts";
+import { randomBase64, timingSafeEqual, toHex } from "./crypto.ts";
 
 export type Caller =
   | { kind: "service_role" }
@@ -50,7 +50,7 @@ function hasRoleClaim(credential: string): boolean {
 /** Lowercase hex SHA-256, equal to Postgres `encode(extensions.digest(token, 'sha256'), 'hex')`. */
 export async function hashToken(token: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return new Uint8Array(digest).toHex();
+  return toHex(new Uint8Array(digest));
 }
 
 /** A fresh ingest token: `bw_` + 32 random bytes in unpadded base64url. */
