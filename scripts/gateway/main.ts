@@ -1,8 +1,9 @@
 // The local gateway: what a hosted project's API edge does for Edge Functions.
 //
 // - Serves every folder under supabase/functions (except _shared and tests) at
-//   /functions/v1/<name>, each function in its own Deno worker process with the
-//   environment a hosted function gets.
+//   /functions/v1/<name>, each function in its own worker process with the environment a
+//   hosted function gets, on the Deno the hosted Edge Runtime is built on, resolving
+//   imports through supabase/functions/deno.json (config.toml's import_map) alone.
 // - Honours `verify_jwt` from supabase/config.toml: the Authorization bearer must be a
 //   JWT signed with the project's JWT secret, else 401 as hosted Supabase answers.
 // - Runs the pg_net relay (see relay.ts).
@@ -14,6 +15,7 @@ import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { startRelay } from "./relay.ts";
 import { startSlackSink } from "./slack-sink.ts";
+import { edgeRuntime } from "../stack/config.ts";
 
 function required(name: string): string {
   const v = Deno.env.get(name);
@@ -29,6 +31,7 @@ const stackDir = required("BENCHWATCH_STACK_DIR");
 const port = Number(required("BENCHWATCH_API_PORT"));
 const jwtKey = new TextEncoder().encode(required("BENCHWATCH_JWT_SECRET"));
 const functionsDir = `${repoRoot}/supabase/functions`;
+const edge = edgeRuntime(repoRoot);
 const dashboardDir = `${repoRoot}/dashboard/dist`;
 
 const baseFunctionEnv: Record<string, string> = {
@@ -129,17 +132,18 @@ async function spawnWorker(name: string): Promise<Worker> {
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/tmp",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    ...edge.env,
     ...secrets,
     ...baseFunctionEnv,
     SB_EXECUTION_ID: crypto.randomUUID(),
   };
-  const child = new Deno.Command(Deno.execPath(), {
+  // The hosted runtime's Deno, with the functions' own import map and no node_modules.
+  const child = new Deno.Command(edge.deno, {
     args: [
       "run",
       "--allow-all",
       "--no-prompt",
-      `--config=${repoRoot}/deno.json`,
+      ...edge.flags,
       `${repoRoot}/scripts/gateway/worker.ts`,
       `${functionsDir}/${name}`,
     ],
@@ -310,6 +314,10 @@ async function handleFunction(req: Request, url: URL): Promise<Response> {
   for (const h of ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]) {
     headers.delete(h);
   }
+  // The worker's Deno.serve would gzip for a client that accepts it, and this fetch would
+  // then decode the body but keep `content-encoding: gzip`: a client reading that gets
+  // "Invalid gzip header". The gateway's own Deno.serve compresses toward the client instead.
+  headers.set("accept-encoding", "identity");
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
   const body = await readBounded(req);

@@ -179,5 +179,8 @@ export async function withImmediateAlertPolicy<T>(fn: () => Promise<T>): Promise
     return await fn();
   } finally {
     await restoreDefaultAlertPolicy();
+    // The restore reopens the connection; a test must not leave it open for the next one
+    // (Deno 2.1's leak sanitizer fails the test that later closes it).
+    await closeDb();
   }
 }
