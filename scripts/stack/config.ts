@@ -50,16 +50,19 @@ export function edgeRuntime(root = repoRoot()): EdgeRuntimeConfig {
   const denoDir = Deno.env.get("BENCHWATCH_DENO_DIR") || `${baseDir}/deno-cache`;
   return {
     deno: `${root}/node_modules/deno-edge/deno`,
-    importMap: `${root}/supabase/functions/deno.json`,
+    importMap: `${root}/supabase/functions/import_map.json`,
     denoDir,
     env: {
       DENO_DIR: denoDir,
       // The npm registry's certificate is trusted here only through the system store.
       DENO_TLS_CA_STORE: "system",
+      // Never resolve through the repo's package.json / node_modules: nothing of them is uploaded.
+      DENO_NO_PACKAGE_JSON: "1",
       DENO_NO_UPDATE_CHECK: "1",
     },
-    // `supabase functions deploy` uploads no lock file, so none is read or written here.
-    flags: ["--no-lock", `--config=${root}/supabase/functions/deno.json`],
+    // `supabase functions deploy` uploads the import map and no Deno config or lock file, so
+    // the repo's deno.json (nodeModulesDir "manual") is not read, nor a lock file written.
+    flags: ["--no-config", "--no-lock", `--import-map=${root}/supabase/functions/import_map.json`],
   };
 }
 

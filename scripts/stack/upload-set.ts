@@ -54,7 +54,7 @@ export function readFunctionConfigs(root: string): FunctionDeployConfig[] {
     .map(([name, c]) => ({
       name,
       entrypoint: normalize(`supabase/${c.entrypoint ?? `./functions/${name}/index.ts`}`),
-      importMap: normalize(`supabase/${c.import_map ?? "./functions/deno.json"}`),
+      importMap: normalize(`supabase/${c.import_map ?? "./functions/import_map.json"}`),
       verifyJwt: c.verify_jwt ?? true,
     }));
 }
