@@ -1,10 +1,10 @@
 // The deploy rehearsal: every function is started from what `supabase functions deploy`
 // would upload for it (upload-set.ts), copied alone into an empty directory with no
 // node_modules and no package.json, on the Deno the hosted Edge Runtime is built on. Then
-// the product's path runs through those copies: a run recorded through ingest, pinned and
-// read back through regressions and benchmarks, and a regressing run whose database
-// webhook, signed by the database, reaches the copied notify-slack, which posts to the
-// local Slack sink. It reuses the test stack's database; the stack's own gateway is not on
+// the product's path runs through those copies, with both kinds of keys: a run recorded
+// through ingest, pinned and read back through regressions and benchmarks, and a regressing
+// run (sent with the secret key) whose database webhook, signed by the database, reaches the
+// copied notify-slack, which posts to the local Slack sink. It reuses the test stack's database; the stack's own gateway is not on
 // the path (the webhook is pointed at the copies for the duration, then put back).
 
 import assert from "node:assert/strict";
@@ -51,8 +51,9 @@ async function start(
       "run",
       "--allow-all",
       "--no-prompt",
+      "--no-config",
       "--no-lock",
-      `--config=${dir}/${fn.importMap}`,
+      `--import-map=${dir}/${fn.importMap}`,
       `${dir}/.runtime/worker.ts`,
       `${dir}/${fn.entrypoint.slice(0, fn.entrypoint.lastIndexOf("/"))}`,
     ],
@@ -123,13 +124,16 @@ Deno.test("deploy rehearsal: the uploaded functions alone, on the edge runtime's
   const started: Started[] = [];
   const dirs: string[] = [];
   const slackPath = `/services/rehearsal/${crypto.randomUUID()}`;
-  const [{ secret }] = await sql`select benchwatch_private.webhook_config() ->> 'secret' as secret`;
+  const [{ secret: webhookSecret }] =
+    await sql`select benchwatch_private.webhook_config() ->> 'secret' as secret`;
   try {
     const fnEnv = {
       SUPABASE_URL: env("SUPABASE_URL"),
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_ANON_KEY: env("SUPABASE_ANON_KEY"),
       SUPABASE_SERVICE_ROLE_KEY: env("SUPABASE_SERVICE_ROLE_KEY"),
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: env("SUPABASE_PUBLISHABLE_KEY") }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: env("SUPABASE_SECRET_KEY") }),
       SLACK_WEBHOOK_URL: `${sink}${slackPath}`,
       BENCHWATCH_SLACK_TEST_SINK: sink,
     };
@@ -141,18 +145,29 @@ Deno.test("deploy rehearsal: the uploaded functions alone, on the edge runtime's
       started.push(await start(fn, dir, fnEnv));
     }
     const url = (name: string) => started.find((s) => s.name === name)!.url;
+    // Legacy JWT keys travel in Authorization; the new sb_ keys in apikey, as Supabase's
+    // docs advise for them.
     const callAs = async (key: string, name: string, init: RequestInit & { path?: string }) => {
       const res = await fetch(`${url(name)}${init.path ?? ""}`, {
         ...init,
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        headers: {
+          ...(key.startsWith("sb_") ? { apikey: key } : { authorization: `Bearer ${key}` }),
+          "content-type": "application/json",
+        },
       });
       return { status: res.status, body: await res.json() };
     };
     const service = env("SUPABASE_SERVICE_ROLE_KEY");
     const anon = env("SUPABASE_ANON_KEY");
 
-    const health = await callAs(anon, "health", { method: "GET" });
-    assert.equal(health.status, 200, JSON.stringify(health.body));
+    const secretKey = env("SUPABASE_SECRET_KEY");
+    const publishable = env("SUPABASE_PUBLISHABLE_KEY");
+    for (const key of [anon, publishable]) {
+      const health = await callAs(key, "health", { method: "GET" });
+      assert.equal(health.status, 200, JSON.stringify(health.body));
+    }
+    const refused = await callAs(publishable, "ingest", { method: "POST", body: "{}" });
+    assert.equal(refused.status, 403, "the publishable key is read-only");
 
     const model = `rehearsal-${crypto.randomUUID().slice(0, 8)}`;
     const run = (f1: number, commit: string) =>
@@ -176,7 +191,7 @@ Deno.test("deploy rehearsal: the uploaded functions alone, on the edge runtime's
       body: JSON.stringify({ action: "pin", transaction_id: first.body.transaction_id }),
     });
     assert.equal(pin.status, 200, JSON.stringify(pin.body));
-    const read = await callAs(anon, "benchmarks", {
+    const read = await callAs(publishable, "benchmarks", {
       method: "GET",
       path: `?model_version=${model}`,
     });
@@ -190,8 +205,11 @@ Deno.test("deploy rehearsal: the uploaded functions alone, on the edge runtime's
     await sql`update benchwatch_private.detection_defaults
               set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1,
                   evidence_z = 0`;
-    await sql`select benchwatch_private.configure_webhook(${notifyBase}, ${secret})`;
-    const second = await callAs(service, "ingest", { method: "POST", body: run(0.835, "c2") });
+    await sql`select benchwatch_private.configure_webhook(${notifyBase}, ${webhookSecret})`;
+    const second = await callAs(secretKey, "ingest", {
+      method: "POST",
+      body: run(0.835, "c2"),
+    });
     assert.equal(second.status, 201, JSON.stringify(second.body));
 
     const deadline = Date.now() + 15_000;
@@ -207,7 +225,7 @@ Deno.test("deploy rehearsal: the uploaded functions alone, on the edge runtime's
     assert.match(JSON.stringify(delivered[0].body), /f1/);
   } finally {
     await sql`select benchwatch_private.configure_webhook(${`${env("SUPABASE_URL")}/functions/v1`},
-                ${secret})`;
+                ${webhookSecret})`;
     await sql.begin(async (tx) => {
       await tx`delete from benchwatch_private.detection_defaults`;
       await tx`insert into benchwatch_private.detection_defaults default values`;

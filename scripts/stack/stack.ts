@@ -20,6 +20,9 @@ export interface StackEnv {
   SUPABASE_DB_URL: string;
   SUPABASE_ANON_KEY: string;
   SUPABASE_SERVICE_ROLE_KEY: string;
+  /** The new-style keys, alongside the legacy JWTs above. */
+  SUPABASE_PUBLISHABLE_KEY: string;
+  SUPABASE_SECRET_KEY: string;
   DASHBOARD_URL: string;
 }
 
@@ -35,6 +38,8 @@ export function stackEnv(cfg: StackConfig, keys: StackKeys): StackEnv {
     SUPABASE_DB_URL: cfg.dbUrl,
     SUPABASE_ANON_KEY: keys.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
+    SUPABASE_SECRET_KEY: keys.secretKey,
     DASHBOARD_URL: `${cfg.apiUrl}/`,
   };
 }
