@@ -140,8 +140,9 @@ export class Api {
         retry: false,
         reason: msg,
         error: new CliError(
-          "Permission denied: this is the anon (read-only) key. Set SUPABASE_SERVICE_ROLE_KEY " +
-            "(or BENCHWATCH_INGEST_TOKEN) in your CI secrets",
+          "Permission denied: this is the publishable / anon (read-only) key. Set " +
+            "SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY (or BENCHWATCH_INGEST_TOKEN) in " +
+            "your CI secrets",
           EXIT.CONFIG,
         ),
       };
@@ -152,7 +153,8 @@ export class Api {
         reason: msg,
         error: new CliError(
           `Permission denied (${status}): ${msg}. Check that the key belongs to this project ` +
-            "(SUPABASE_SERVICE_ROLE_KEY for writes, SUPABASE_ANON_KEY for reads)",
+            "(SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY for writes, " +
+            "SUPABASE_PUBLISHABLE_KEY or SUPABASE_ANON_KEY for reads)",
           EXIT.CONFIG,
         ),
       };

@@ -30,8 +30,14 @@ export function loadEnv(
   return { ...fromFile, ...env };
 }
 
+/**
+ * What a key may do. The new API keys are opaque: a secret key (`sb_secret_...`) acts as the
+ * service role key, a publishable key (`sb_publishable_...`) as the anon key.
+ */
 export function keyKind(key: string): KeyKind {
   if (key.startsWith("bw_")) return "token";
+  if (key.startsWith("sb_secret_")) return "service_role";
+  if (key.startsWith("sb_publishable_")) return "anon";
   const parts = key.split(".");
   if (parts.length !== 3) return "other";
   try {
@@ -83,10 +89,15 @@ export function checkUrl(raw: string | undefined): string {
   return url;
 }
 
+/** Where each kind of key is looked for, new-style keys first (legacy JWT keys are deprecated). */
+const READ_KEYS = ["SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY"];
+const ADMIN_KEYS = ["SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"];
+
 /**
- * The connection for a command. `want` says which key it needs: "write" takes
- * SUPABASE_SERVICE_ROLE_KEY or BENCHWATCH_INGEST_TOKEN, "admin" only the service role key,
- * "read" prefers SUPABASE_ANON_KEY and accepts the others.
+ * The connection for a command. `want` says which key it needs: "write" takes a secret key
+ * (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) or BENCHWATCH_INGEST_TOKEN, "admin"
+ * only a secret key, "read" prefers a publishable key (SUPABASE_PUBLISHABLE_KEY or
+ * SUPABASE_ANON_KEY) and accepts the others.
  */
 export function connection(
   flags: ConnectionFlags,
@@ -94,33 +105,35 @@ export function connection(
   env = loadEnv(),
 ): Connection {
   const url = checkUrl(flags.url ?? env.SUPABASE_URL);
-  const candidates = want === "read"
-    ? [env.SUPABASE_ANON_KEY, env.SUPABASE_SERVICE_ROLE_KEY, env.BENCHWATCH_INGEST_TOKEN]
+  const names = want === "read"
+    ? [...READ_KEYS, ...ADMIN_KEYS, "BENCHWATCH_INGEST_TOKEN"]
     : want === "write"
-    ? [env.SUPABASE_SERVICE_ROLE_KEY, env.BENCHWATCH_INGEST_TOKEN]
-    : [env.SUPABASE_SERVICE_ROLE_KEY];
-  const key = flags.key ?? candidates.find((k) => k && k.trim() !== "")?.trim();
+    ? [...ADMIN_KEYS, "BENCHWATCH_INGEST_TOKEN"]
+    : ADMIN_KEYS;
+  const key = flags.key ?? names.map((n) => env[n]).find((k) => k && k.trim() !== "")?.trim();
   if (!key) {
     const names = want === "read"
-      ? "SUPABASE_ANON_KEY"
+      ? "SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY)"
       : want === "write"
-      ? "SUPABASE_SERVICE_ROLE_KEY (or BENCHWATCH_INGEST_TOKEN)"
-      : "SUPABASE_SERVICE_ROLE_KEY";
+      ? "SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY (or BENCHWATCH_INGEST_TOKEN)"
+      : "SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY";
     throw new CliError(`Set ${names}: the environment, .env and --key give no key`, EXIT.CONFIG);
   }
   const kind = keyKind(key);
   if (want !== "read" && kind === "anon") {
     throw new CliError(
-      "Permission denied: this is the anon (read-only) key. " +
+      "Permission denied: this is the publishable / anon (read-only) key. " +
         (want === "write"
-          ? "Set SUPABASE_SERVICE_ROLE_KEY (or BENCHWATCH_INGEST_TOKEN) for pushes, e.g. in your CI secrets"
-          : "Set SUPABASE_SERVICE_ROLE_KEY for this command"),
+          ? "Set SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY (or BENCHWATCH_INGEST_TOKEN) " +
+            "for pushes, e.g. in your CI secrets"
+          : "Set SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY for this command"),
       EXIT.CONFIG,
     );
   }
   if (want === "admin" && kind === "token") {
     throw new CliError(
-      "Permission denied: an ingest token can only push runs. Set SUPABASE_SERVICE_ROLE_KEY for this command",
+      "Permission denied: an ingest token can only push runs. Set SUPABASE_SECRET_KEY or " +
+        "SUPABASE_SERVICE_ROLE_KEY for this command",
       EXIT.CONFIG,
     );
   }

@@ -27,7 +27,8 @@ Exit codes:
   3  remote or network error (Supabase unreachable, functions not deployed, schema missing)
 
 Configuration comes from flags, then the environment, then ./.env:
-  SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY or BENCHWATCH_INGEST_TOKEN (writes), SUPABASE_ANON_KEY (reads).`;
+  SUPABASE_URL; SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY, or BENCHWATCH_INGEST_TOKEN (writes);
+  SUPABASE_PUBLISHABLE_KEY or SUPABASE_ANON_KEY (reads).`;
 
 function connectionOptions(cmd: Command): Command {
   return cmd
@@ -143,7 +144,7 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
     .action((o) => run(doctor(o)));
 
   p.command("dashboard").description(
-    "Serve the dashboard against SUPABASE_URL with SUPABASE_ANON_KEY",
+    "Serve the dashboard against SUPABASE_URL with SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY)",
   )
     .option("--port <port>", "port", "8501")
     .option("--host <host>", "interface", "127.0.0.1")

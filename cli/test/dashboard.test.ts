@@ -58,5 +58,5 @@ test("dashboard refuses a service key in SUPABASE_ANON_KEY", async () => {
     SUPABASE_ANON_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),
   });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /must never hold a service key/);
+  assert.match(r.stderr, /must never hold a secret or service key/);
 });

@@ -145,7 +145,7 @@ test("troubleshooting: each case says what to do and exits with its code", async
 
   const anon = await push({ SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_ANON_KEY") });
   assert.equal(anon.code, 2);
-  assert.match(anon.stderr, /Permission denied: this is the anon \(read-only\) key/);
+  assert.match(anon.stderr, /Permission denied: this is the publishable \/ anon \(read-only\) key/);
   const anonServer = await cli([
     "push",
     "--input",

@@ -1,7 +1,10 @@
 // Runtime configuration: where the API is and which key reads it.
 // The page first asks its host for ./env.json (the local gateway and `benchwatch dashboard`
-// answer it from SUPABASE_URL / SUPABASE_ANON_KEY), then falls back to the values baked in
-// at build time (VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY) for plain static hosting.
+// answer it from SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY or SUPABASE_ANON_KEY), then falls
+// back to the values baked in at build time (VITE_SUPABASE_URL and
+// VITE_SUPABASE_PUBLISHABLE_KEY or VITE_SUPABASE_ANON_KEY) for plain static hosting.
+// Either kind of read-only key works: a publishable key (sb_publishable_...) or the legacy
+// anon JWT.
 // Only a read-only key is ever accepted: a service-role key in a browser is a full
 // database credential handed to every visitor.
 
@@ -52,16 +55,18 @@ export function checkConfig(url: string | undefined, key: string | undefined): s
       problems.push(`SUPABASE_URL must use https: ${url}`);
     }
   }
-  if (!key) problems.push("SUPABASE_ANON_KEY is not set");
+  if (!key) problems.push("SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY) is not set");
   else if (key.startsWith("sb_secret_")) {
-    problems.push("Use the anon key: this is a secret key, which must never reach a browser");
+    problems.push(
+      "Use the publishable (or anon) key: this is a secret key, which must never reach a browser",
+    );
   } else if (!key.startsWith("sb_publishable_")) {
     const role = keyRole(key);
     if (role !== "anon") {
       problems.push(
         role
-          ? `Use the anon key: this key has role "${role}", and the dashboard only reads with the anon (read-only) key`
-          : "Use the anon key: SUPABASE_ANON_KEY is not a Supabase key",
+          ? `Use the publishable (or anon) key: this key has role "${role}", and the dashboard only reads with a read-only key`
+          : "Use the publishable (or anon) key: this is not a Supabase key",
       );
     }
   }
@@ -75,7 +80,8 @@ async function fromEnvJson(): Promise<{ url?: string; key?: string } | null> {
     if (!res.ok || !(res.headers.get("content-type") ?? "").includes("json")) return null;
     const body = (await res.json()) as Record<string, unknown>;
     const url = typeof body.SUPABASE_URL === "string" ? body.SUPABASE_URL : undefined;
-    const key = typeof body.SUPABASE_ANON_KEY === "string" ? body.SUPABASE_ANON_KEY : undefined;
+    const pick = (v: unknown) => typeof v === "string" && v !== "" ? v : undefined;
+    const key = pick(body.SUPABASE_PUBLISHABLE_KEY) ?? pick(body.SUPABASE_ANON_KEY);
     return url || key ? { url, key } : null;
   } catch {
     return null;
@@ -86,9 +92,8 @@ export async function loadConfig(): Promise<Config> {
   const runtime = await fromEnvJson();
   const source: Config["source"] = runtime ? "env.json" : "build";
   const url = runtime ? runtime.url : (import.meta.env.VITE_SUPABASE_URL as string | undefined);
-  const key = runtime
-    ? runtime.key
-    : (import.meta.env.VITE_SUPABASE_ANON_KEY as string | undefined);
+  const key = runtime ? runtime.key : ((import.meta.env.VITE_SUPABASE_PUBLISHABLE_KEY ||
+    import.meta.env.VITE_SUPABASE_ANON_KEY) as string | undefined);
   const problems = checkConfig(url, key);
   if (problems.length > 0 || !url || !key) {
     throw new ConfigError(

@@ -273,7 +273,8 @@ async function render(): Promise<void> {
 async function produce(): Promise<{ el: HTMLElement; rendered?: Rendered }> {
   if (!config) {
     config = await loadConfig();
-    hostLabel.textContent = `${config.url} · read-only anon key`;
+    const kind = config.anonKey.startsWith("sb_publishable_") ? "publishable" : "anon";
+    hostLabel.textContent = `${config.url} · read-only ${kind} key`;
   }
   const client = (api ??= new Api(config));
   const metaP =

@@ -463,6 +463,35 @@ describe("dashboard with demo data", () => {
     }
   });
 
+  test("the gateway hands the page its publishable key, and the legacy anon key reads too", async () => {
+    // DASHBOARD_URL is the local gateway, whose env.json offers the publishable key first.
+    await open();
+    await page.waitForSelector('[data-testid="snapshot-row"]');
+    assert.match(await page.innerText('[data-testid="api-host"]'), /read-only publishable key/);
+    const withPublishable = (await rowSeries(page)).length;
+    await done();
+
+    const server = await serveDist({
+      SUPABASE_URL: requireEnv("SUPABASE_URL"),
+      SUPABASE_ANON_KEY: requireEnv("SUPABASE_ANON_KEY"),
+    });
+    try {
+      page = await browser.context.newPage();
+      errors = collectErrors(page);
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="snapshot-row"]');
+      assert.match(await page.innerText('[data-testid="api-host"]'), /read-only anon key/);
+      assert.equal(
+        (await rowSeries(page)).length,
+        withPublishable,
+        "the same rows with either key",
+      );
+      await done();
+    } finally {
+      await server.close();
+    }
+  });
+
   test("a key that is not the anon key is refused before any request", async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
     const serviceLike = `${b64({ alg: "HS256", typ: "JWT" })}.${
@@ -483,7 +512,7 @@ describe("dashboard with demo data", () => {
       await page.waitForSelector('[data-testid="error-state"]');
       assert.match(
         await page.innerText('[data-testid="error-state"]'),
-        /Use the anon key: this key has role "service_role"/,
+        /Use the publishable \(or anon\) key: this key has role "service_role"/,
       );
       assert.deepEqual(calls, []);
       await done();

@@ -76,14 +76,22 @@ export function buildOpenApi(): Json {
       url: "{supabaseUrl}/functions/v1",
       variables: { supabaseUrl: { default: "http://127.0.0.1:54321" } },
     }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { apikey: [] }],
     components: {
       securitySchemes: {
         bearer: {
           type: "http",
           scheme: "bearer",
-          description:
-            "The anon key (reads), the service role key, or an ingest token (ingest only).",
+          description: "A read-only key (publishable sb_publishable_... or the legacy anon JWT) " +
+            "for reads, a secret key (sb_secret_... or the legacy service role JWT), or an " +
+            "ingest token (ingest only).",
+        },
+        apikey: {
+          type: "apiKey",
+          in: "header",
+          name: "apikey",
+          description: "The same keys in the apikey header, where Supabase's docs put the new " +
+            "sb_publishable_ / sb_secret_ keys (supabase-js sends both headers).",
         },
         webhook: {
           type: "apiKey",

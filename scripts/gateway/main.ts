@@ -1,10 +1,13 @@
 // The local gateway: what a hosted project's API edge does for Edge Functions.
 //
 // - Serves every folder under supabase/functions (except _shared and tests) at
-//   /functions/v1/<name>, each function in its own Deno worker process with the
-//   environment a hosted function gets.
+//   /functions/v1/<name>, each function in its own worker process with the environment a
+//   hosted function gets, on the Deno the hosted Edge Runtime is built on, resolving
+//   imports through supabase/functions/import_map.json (config.toml's import_map) alone.
 // - Honours `verify_jwt` from supabase/config.toml: the Authorization bearer must be a
-//   JWT signed with the project's JWT secret, else 401 as hosted Supabase answers.
+//   JWT signed with the project's JWT secret, else 401 as hosted Supabase answers. Like
+//   hosted's check, it refuses the new sb_publishable_ / sb_secret_ keys (not JWTs) with
+//   "Invalid JWT"; the apikey header plays no part in it.
 // - Runs the pg_net relay (see relay.ts).
 // - Serves the dashboard at / from dashboard/dist, building it first when it is missing or
 //   older than its sources (stack.ts builds it before starting the gateway; this covers a
@@ -12,11 +15,12 @@
 //
 // Configuration comes from the environment, set by scripts/stack/stack.ts.
 
-import { jwtVerify } from "jose";
 import { ensureDashboardBuilt } from "../../dashboard/build.ts";
 import { parse as parseToml } from "smol-toml";
 import { startRelay } from "./relay.ts";
+import { createJwtGate } from "./verify-jwt.ts";
 import { startSlackSink } from "./slack-sink.ts";
+import { edgeRuntime } from "../stack/config.ts";
 
 function required(name: string): string {
   const v = Deno.env.get(name);
@@ -30,8 +34,9 @@ function required(name: string): string {
 const repoRoot = required("BENCHWATCH_REPO_ROOT");
 const stackDir = required("BENCHWATCH_STACK_DIR");
 const port = Number(required("BENCHWATCH_API_PORT"));
-const jwtKey = new TextEncoder().encode(required("BENCHWATCH_JWT_SECRET"));
+const checkJwt = createJwtGate(required("BENCHWATCH_JWT_SECRET"));
 const functionsDir = `${repoRoot}/supabase/functions`;
+const edge = edgeRuntime(repoRoot);
 const dashboardDir = `${repoRoot}/dashboard/dist`;
 
 const baseFunctionEnv: Record<string, string> = {
@@ -39,6 +44,10 @@ const baseFunctionEnv: Record<string, string> = {
   SUPABASE_DB_URL: required("SUPABASE_DB_URL"),
   SUPABASE_ANON_KEY: required("SUPABASE_ANON_KEY"),
   SUPABASE_SERVICE_ROLE_KEY: required("SUPABASE_SERVICE_ROLE_KEY"),
+  // The new keys, as hosted (and the CLI's `functions serve`) give them to a function: JSON
+  // objects of name -> key.
+  SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: required("SUPABASE_PUBLISHABLE_KEY") }),
+  SUPABASE_SECRET_KEYS: JSON.stringify({ default: required("SUPABASE_SECRET_KEY") }),
 };
 
 function log(msg: string): void {
@@ -132,17 +141,18 @@ async function spawnWorker(name: string): Promise<Worker> {
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/tmp",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    ...edge.env,
     ...secrets,
     ...baseFunctionEnv,
     SB_EXECUTION_ID: crypto.randomUUID(),
   };
-  const child = new Deno.Command(Deno.execPath(), {
+  // The hosted runtime's Deno, with the functions' own import map and no node_modules.
+  const child = new Deno.Command(edge.deno, {
     args: [
       "run",
       "--allow-all",
       "--no-prompt",
-      `--config=${repoRoot}/deno.json`,
+      ...edge.flags,
       `${repoRoot}/scripts/gateway/worker.ts`,
       `${functionsDir}/${name}`,
     ],
@@ -212,41 +222,6 @@ function jsonResponse(status: number, body: unknown): Response {
   });
 }
 
-// Tokens already verified, with their expiry (ms; Infinity without "exp"). Verifying an
-// HS256 signature cost a third of the gateway's throughput (GET health under wrk: 2,067
-// req/s verifying every request, 3,458 with this cache); the secret does not change while
-// the gateway runs, so a token once verified stays valid until it expires. Tokens with a
-// "nbf" still in the future are not cached. Bounded: cleared when it reaches 1,000.
-const verifiedTokens = new Map<string, number>();
-
-async function tokenValid(token: string): Promise<boolean> {
-  const exp = verifiedTokens.get(token);
-  if (exp !== undefined) {
-    if (Date.now() < exp) return true;
-    verifiedTokens.delete(token);
-  }
-  try {
-    const { payload } = await jwtVerify(token, jwtKey, { algorithms: ["HS256"] });
-    if (payload.nbf === undefined || payload.nbf * 1000 <= Date.now()) {
-      if (verifiedTokens.size >= 1000) verifiedTokens.clear();
-      verifiedTokens.set(token, payload.exp === undefined ? Infinity : payload.exp * 1000);
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function checkJwt(req: Request): Promise<Response | null> {
-  const auth = req.headers.get("authorization");
-  if (!auth) return jsonResponse(401, { code: 401, message: "Missing authorization header" });
-  const m = auth.match(/^Bearer\s+(\S+)$/i);
-  if (!m || !(await tokenValid(m[1]))) {
-    return jsonResponse(401, { code: 401, message: "Invalid JWT" });
-  }
-  return null;
-}
-
 const known = new Set(listFunctions());
 
 // Like a hosted project's edge, the gateway caps request bodies. It reads the body before
@@ -313,6 +288,10 @@ async function handleFunction(req: Request, url: URL): Promise<Response> {
   for (const h of ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]) {
     headers.delete(h);
   }
+  // The worker's Deno.serve would gzip for a client that accepts it, and this fetch would
+  // then decode the body but keep `content-encoding: gzip`: a client reading that gets
+  // "Invalid gzip header". The gateway's own Deno.serve compresses toward the client instead.
+  headers.set("accept-encoding", "identity");
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
   const body = await readBounded(req);
@@ -409,9 +388,11 @@ const server = Deno.serve({
   const url = new URL(req.url);
   if (url.pathname.startsWith("/functions/v1/")) return handleFunction(req, url);
   if (url.pathname === "/env.json") {
-    // What the dashboard needs at run time: the project URL and the anon (read-only) key.
+    // What the dashboard needs at run time: the project URL and a read-only key, the
+    // publishable one first (the dashboard takes it over the legacy anon key).
     return jsonResponse(200, {
       SUPABASE_URL: baseFunctionEnv.SUPABASE_URL,
+      SUPABASE_PUBLISHABLE_KEY: required("SUPABASE_PUBLISHABLE_KEY"),
       SUPABASE_ANON_KEY: baseFunctionEnv.SUPABASE_ANON_KEY,
     });
   }

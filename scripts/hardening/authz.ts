@@ -160,8 +160,31 @@ async function attempt(ctx: Ctx, role: Role, obj: DbObject, op: Op): Promise<Cel
 
 // --- HTTP ---------------------------------------------------------------------------
 
-type Cred = "none" | "anon" | "authenticated" | "service_role" | "token" | "revoked_token";
-const CREDS: Cred[] = ["none", "anon", "authenticated", "service_role", "token", "revoked_token"];
+// Both kinds of project keys: the legacy JWTs (anon, service_role) in Authorization, and the
+// new sb_publishable_ / sb_secret_ keys as supabase-js sends them (apikey and Authorization);
+// plus a secret key of another project, a user JWT, and ingest tokens.
+type Cred =
+  | "none"
+  | "anon"
+  | "publishable"
+  | "authenticated"
+  | "service_role"
+  | "secret"
+  | "foreign_secret"
+  | "token"
+  | "revoked_token";
+const CREDS: Cred[] = [
+  "none",
+  "anon",
+  "publishable",
+  "authenticated",
+  "service_role",
+  "secret",
+  "foreign_secret",
+  "token",
+  "revoked_token",
+];
+const ADMIN: Cred[] = ["service_role", "secret"];
 
 interface Endpoint {
   method: string;
@@ -171,22 +194,24 @@ interface Endpoint {
 }
 
 function endpoints(): Endpoint[] {
-  const readers: Cred[] = ["anon", "authenticated", "service_role"];
+  // Every function checks the caller itself (verify_jwt = false, so the new keys work): any
+  // project key reads; a user JWT cannot be verified there, so it reads nothing.
+  const readers: Cred[] = ["anon", "publishable", "service_role", "secret"];
   return [
     {
       method: "POST",
       path: "ingest",
       body: () => run(`authz-${crypto.randomUUID().slice(0, 8)}`, "authz", GOOD),
-      allowed: ["service_role", "token"],
+      allowed: [...ADMIN, "token"],
     },
-    { method: "GET", path: "ingest/tokens", allowed: ["service_role"] },
+    { method: "GET", path: "ingest/tokens", allowed: ADMIN },
     {
       method: "POST",
       path: "ingest/tokens",
       body: { name: "authz audit" },
-      allowed: ["service_role"],
+      allowed: ADMIN,
     },
-    { method: "DELETE", path: `ingest/tokens/${crypto.randomUUID()}`, allowed: ["service_role"] },
+    { method: "DELETE", path: `ingest/tokens/${crypto.randomUUID()}`, allowed: ADMIN },
     { method: "GET", path: "benchmarks?view=filters", allowed: readers },
     { method: "GET", path: "benchmarks?view=snapshot", allowed: readers },
     { method: "GET", path: "regressions", allowed: readers },
@@ -194,7 +219,7 @@ function endpoints(): Endpoint[] {
       method: "POST",
       path: "regressions",
       body: { action: "acknowledge", alert_id: crypto.randomUUID(), by: "authz" },
-      allowed: ["service_role"],
+      allowed: ADMIN,
     },
     { method: "GET", path: "health", allowed: readers },
     {
@@ -213,9 +238,9 @@ function endpoints(): Endpoint[] {
       method: "POST",
       path: "notify-slack/setup",
       body: { functions_url: "not a url", secret: "not a secret" }, // rejected after auth: nothing changes
-      allowed: ["service_role"],
+      allowed: ADMIN,
     },
-    { method: "GET", path: "notify-slack/status", allowed: ["service_role"] },
+    { method: "GET", path: "notify-slack/status", allowed: ADMIN },
   ];
 }
 
@@ -232,11 +257,15 @@ async function httpMatrix(ctx: Ctx, checks: Checks): Promise<{ md: string; cells
   const bearer: Record<Cred, string | null> = {
     none: null,
     anon: ctx.stack.keys.anonKey,
+    publishable: ctx.stack.keys.publishableKey,
     authenticated: userJwt,
     service_role: ctx.stack.keys.serviceRoleKey,
+    secret: ctx.stack.keys.secretKey,
+    foreign_secret: "sb_secret_AAAAAAAAAAAAAAAAAAAAAA_notours0",
     token: valid.t.token,
     revoked_token: revoked.t.token,
   };
+  const asSupabaseJs = new Set<Cred>(["publishable", "secret", "foreign_secret"]);
   const rows: string[][] = [];
   let cells = 0;
   for (const ep of endpoints()) {
@@ -247,6 +276,7 @@ async function httpMatrix(ctx: Ctx, checks: Checks): Promise<{ md: string; cells
         method: ep.method,
         headers: {
           ...(bearer[c] ? { authorization: `Bearer ${bearer[c]}` } : {}),
+          ...(bearer[c] && asSupabaseJs.has(c) ? { apikey: bearer[c]! } : {}),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -351,6 +381,10 @@ ${mdTable(["object", "kind", ...ROLES], sqlRows)}
 ### HTTP: endpoints × credentials
 
 ✅ allowed (the request got past authorization), ⛔ denied (401/403); the status follows.
+Both kinds of keys: the legacy anon / service_role JWTs (in Authorization) and the new
+publishable / secret keys (in apikey and Authorization, as supabase-js sends them); a secret
+key acts as the service role key, a publishable key as the anon key. foreign_secret is an
+sb_secret_ key of no project here.
 
 ${http.md}`;
     return {

@@ -98,7 +98,9 @@ export async function workerPids(ctx: Ctx): Promise<Map<string, number>> {
     text = await Deno.readTextFile(`${ctx.stack.cfg.dir}/workers.pids`);
   } catch { /* none yet */ }
   for (const pid of text.split("\n").map(Number).filter((n) => n > 0)) {
-    const m = cmdline(pid).match(/supabase\/functions\/([A-Za-z0-9_-]+)/);
+    // The function's folder is the worker's last argument (an earlier one names the
+    // functions' import map, under the same folder).
+    const m = cmdline(pid).trimEnd().match(/supabase\/functions\/([A-Za-z0-9_-]+)\/?$/);
     if (m) out.set(m[1], pid);
   }
   return out;

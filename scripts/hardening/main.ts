@@ -62,6 +62,8 @@ export async function run(args: string[]): Promise<number> {
   const secrets = new Map<string, string>([
     ["anon key", stack.keys.anonKey],
     ["service role key", stack.keys.serviceRoleKey],
+    ["publishable key", stack.keys.publishableKey],
+    ["secret key", stack.keys.secretKey],
     ["JWT secret", stack.keys.jwtSecret],
     ["webhook secret", await loadWebhookSecret(cfg)],
     ["Slack webhook URL", `http://127.0.0.1:${cfg.slackSinkPort}/services/local/sink`],

@@ -32,6 +32,46 @@ export interface StackConfig {
   apiUrl: string;
 }
 
+/**
+ * How the functions run, as the hosted Edge Runtime runs them: on its Deno (the npm alias
+ * `deno-edge`, pinned in package.json), resolving imports through the functions' own
+ * import map (the file config.toml names as `import_map`, the one `supabase functions
+ * deploy` uploads), with Deno fetching `npm:` packages itself into `denoDir` rather than
+ * reading the repo's node_modules.
+ */
+export interface EdgeRuntimeConfig {
+  /** The Deno the hosted Edge Runtime is built on (supabase/edge-runtime's deno/Cargo.toml). */
+  deno: string;
+  importMap: string;
+  /** Deno's module cache: shared by every profile, so a restart does not fetch again. */
+  denoDir: string;
+  /** What every edge Deno process gets in its environment. */
+  env: Record<string, string>;
+  /** Flags for `run`, `test`, `cache` and `check`. */
+  flags: string[];
+}
+
+export function edgeRuntime(root = repoRoot()): EdgeRuntimeConfig {
+  const baseDir = Deno.env.get("BENCHWATCH_LOCAL_DIR") || `${root}/.local`;
+  const denoDir = Deno.env.get("BENCHWATCH_DENO_DIR") || `${baseDir}/deno-cache`;
+  return {
+    deno: `${root}/node_modules/deno-edge/deno`,
+    importMap: `${root}/supabase/functions/import_map.json`,
+    denoDir,
+    env: {
+      DENO_DIR: denoDir,
+      // The npm registry's certificate is trusted here only through the system store.
+      DENO_TLS_CA_STORE: "system",
+      // Never resolve through the repo's package.json / node_modules: nothing of them is uploaded.
+      DENO_NO_PACKAGE_JSON: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+    },
+    // `supabase functions deploy` uploads the import map and no Deno config or lock file, so
+    // the repo's deno.json (nodeModulesDir "manual") is not read, nor a lock file written.
+    flags: ["--no-config", "--no-lock", `--import-map=${root}/supabase/functions/import_map.json`],
+  };
+}
+
 const DEFAULTS: Record<string, { db: number; api: number; sink: number; sub: string }> = {
   dev: { db: 54322, api: 54321, sink: 54323, sub: "" },
   test: { db: 54332, api: 54331, sink: 54333, sub: "test" },

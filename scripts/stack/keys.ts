@@ -1,7 +1,11 @@
-// The local stack's throwaway JWT secret and the anon / service_role keys signed with it,
-// shaped like a hosted project's legacy API keys. The secret is generated on first start
-// and kept in `<dir>/jwt-secret` (or taken from BENCHWATCH_JWT_SECRET), so the keys stay
-// the same across restarts and `local:up` twice writes the same `.local/env`.
+// The local stack's throwaway keys, of both kinds a hosted project has:
+// - legacy: a JWT secret and the anon / service_role JWTs signed with it. The secret is
+//   generated on first start and kept in `<dir>/jwt-secret` (or taken from
+//   BENCHWATCH_JWT_SECRET);
+// - new: an `sb_publishable_...` and an `sb_secret_...` key, opaque random strings shaped
+//   like the CLI's (supabase/cli apps/cli-go/pkg/config/apikeys.go: prefix, 22 base64url
+//   characters, `_`, 8 more), kept in `<dir>/publishable-key` and `<dir>/secret-key`.
+// So the keys stay the same across restarts and `local:up` twice writes the same `.local/env`.
 
 import { SignJWT } from "jose";
 import type { StackConfig } from "./config.ts";
@@ -10,6 +14,10 @@ export interface StackKeys {
   jwtSecret: string;
   anonKey: string;
   serviceRoleKey: string;
+  /** sb_publishable_...: read-only, like the anon key. */
+  publishableKey: string;
+  /** sb_secret_...: full access, like the service role key. */
+  secretKey: string;
 }
 
 // A fixed issue time keeps the keys byte-identical for a given secret.
@@ -36,6 +44,13 @@ async function fileSecret(path: string, generate: () => string): Promise<string>
 }
 
 const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+const base64url = (bytes: Uint8Array): string =>
+  bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+
+/** A new-style API key: `sb_<kind>_` + 22 + `_` + 8 random base64url characters. */
+export function newApiKey(kind: "publishable" | "secret"): string {
+  return `sb_${kind}_${base64url(randomBytes(16))}_${base64url(randomBytes(6))}`;
+}
 
 async function loadOrCreateSecret(cfg: StackConfig): Promise<string> {
   if (cfg.jwtSecretFromEnv) {
@@ -65,5 +80,7 @@ export async function loadKeys(cfg: StackConfig): Promise<StackKeys> {
     jwtSecret,
     anonKey: await signRoleKey(jwtSecret, "anon"),
     serviceRoleKey: await signRoleKey(jwtSecret, "service_role"),
+    publishableKey: await fileSecret(`${cfg.dir}/publishable-key`, () => newApiKey("publishable")),
+    secretKey: await fileSecret(`${cfg.dir}/secret-key`, () => newApiKey("secret")),
   };
 }

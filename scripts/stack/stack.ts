@@ -3,7 +3,7 @@
 // healthy stack it only re-applies pending migrations and rewrites the same env file.
 
 import { ensureDashboardBuilt } from "../../dashboard/build.ts";
-import { loadConfig, type Profile, type StackConfig } from "./config.ts";
+import { edgeRuntime, loadConfig, type Profile, type StackConfig } from "./config.ts";
 import { loadKeys, loadWebhookSecret, type StackKeys } from "./keys.ts";
 import {
   appliedMigrations,
@@ -15,7 +15,7 @@ import {
   startCluster,
   stopCluster,
 } from "./postgres.ts";
-import { exists, pidAlive, portOpen, readPid, waitFor } from "./proc.ts";
+import { exists, pidAlive, portOpen, readPid, run, waitFor } from "./proc.ts";
 
 /** What `.local/env` holds: the variables a hosted project gives its clients. */
 export interface StackEnv {
@@ -23,6 +23,9 @@ export interface StackEnv {
   SUPABASE_DB_URL: string;
   SUPABASE_ANON_KEY: string;
   SUPABASE_SERVICE_ROLE_KEY: string;
+  /** The new-style keys, alongside the legacy JWTs above. */
+  SUPABASE_PUBLISHABLE_KEY: string;
+  SUPABASE_SECRET_KEY: string;
   DASHBOARD_URL: string;
 }
 
@@ -38,6 +41,8 @@ export function stackEnv(cfg: StackConfig, keys: StackKeys): StackEnv {
     SUPABASE_DB_URL: cfg.dbUrl,
     SUPABASE_ANON_KEY: keys.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
+    SUPABASE_SECRET_KEY: keys.secretKey,
     DASHBOARD_URL: `${cfg.apiUrl}/`,
   };
 }
@@ -65,6 +70,40 @@ async function writeEnvFile(cfg: StackConfig, env: StackEnv): Promise<void> {
     current = await Deno.readTextFile(cfg.envFile);
   } catch { /* first start */ }
   if (current !== body) await Deno.writeTextFile(cfg.envFile, body, { mode: 0o600 });
+}
+
+/** Every function's entry point (a folder under supabase/functions with an index.ts). */
+export async function functionEntryPoints(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(`${root}/supabase/functions`)) {
+    if (!e.isDirectory || e.name.startsWith("_") || e.name === "tests") continue;
+    const entry = `${root}/supabase/functions/${e.name}/index.ts`;
+    if (await exists(entry)) out.push(entry);
+  }
+  return out.sort();
+}
+
+/**
+ * Fetches the functions' `npm:` packages into the shared Deno cache with the edge runtime's
+ * Deno, as the hosted bundler resolves them, so the workers start without fetching.
+ */
+export async function cacheFunctionDeps(root: string): Promise<void> {
+  const edge = edgeRuntime(root);
+  if (!(await exists(edge.deno))) {
+    throw new Error(
+      `Run \`npm ci\`: the edge runtime's Deno (${edge.deno}, npm alias deno-edge) is missing`,
+    );
+  }
+  const res = await run(
+    [edge.deno, "cache", "--quiet", ...edge.flags, ...await functionEntryPoints(root)],
+    { env: edge.env, check: false },
+  );
+  if (res.code !== 0) {
+    throw new Error(
+      "Check that registry.npmjs.org is reachable: the edge runtime's Deno could not fetch " +
+        `the functions' npm packages (import map ${edge.importMap})\n${res.stderr.trim()}`,
+    );
+  }
 }
 
 export async function gatewayPid(cfg: StackConfig): Promise<number | undefined> {
@@ -155,6 +194,8 @@ export async function up(
       }
     }
     await writeFunctionSecrets(cfg);
+    await cacheFunctionDeps(cfg.repoRoot);
+    say(`functions' npm packages cached for the edge runtime's Deno (${edgeRuntime().denoDir})`);
     if (opts.foreground) {
       const [exe, ...args] = gatewayArgs(cfg);
       gateway = new Deno.Command(exe, { args, env: gatewayEnv(cfg, keys), stdin: "null" }).spawn();

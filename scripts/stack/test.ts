@@ -2,7 +2,7 @@
 // the one `npm start` serves). Static checks, pgTAP through pg_prove, Deno tests and
 // Node tests each report their counts; the last line is `N passed, N failed`.
 
-import { loadConfig } from "./config.ts";
+import { edgeRuntime, loadConfig } from "./config.ts";
 import { loadDemo } from "./demo.ts";
 import { exists } from "./proc.ts";
 import { down, type Stack, up } from "./stack.ts";
@@ -211,22 +211,23 @@ async function pgTap(stack: Stack): Promise<void> {
   tallies.push({ suite: "pgTAP", passed, failed });
 }
 
-async function denoTests(stack: Stack): Promise<void> {
-  header("Deno tests");
+/**
+ * One `deno test` run, tallied under `suite`. The functions' own tests run on the edge
+ * runtime's Deno with the functions' import map (what hosted runs them with); the tooling's
+ * tests (scripts/, supabase/tests/) on the tooling Deno with the root deno.json.
+ */
+async function denoTests(
+  stack: Stack,
+  suite: string,
+  opts: { deno: string; flags: string[]; env?: Record<string, string>; paths: string[] },
+): Promise<void> {
+  header(suite);
   const root = stack.cfg.repoRoot;
   const { code, output } = await stream(
-    [
-      Deno.execPath(),
-      "test",
-      "--allow-all",
-      "--no-prompt",
-      `--config=${root}/deno.json`,
-      "supabase/functions",
-      "supabase/tests",
-      "scripts",
-    ],
+    [opts.deno, "test", "--allow-all", "--no-prompt", ...opts.flags, ...opts.paths],
     {
       ...stack.env,
+      ...opts.env,
       BENCHWATCH_JWT_SECRET: stack.keys.jwtSecret,
       BENCHWATCH_SLACK_SINK_URL: `http://127.0.0.1:${stack.cfg.slackSinkPort}`,
     },
@@ -237,7 +238,7 @@ async function denoTests(stack: Stack): Promise<void> {
   const passed = m ? Number(m[1]) : 0;
   let failed = m ? Number(m[2]) : 0;
   if (code !== 0 && failed === 0) failed = 1;
-  tallies.push({ suite: "Deno tests", passed, failed });
+  tallies.push({ suite, passed, failed });
 }
 
 /**
@@ -301,10 +302,21 @@ export async function runTests(): Promise<number> {
     // project need an empty database.
     await nodeTests(stack, "browser (empty db)", ["dashboard/test/empty.test.ts"]);
     await nodeTests(stack, "CLI (empty db)", EMPTY_DB_CLI_TESTS);
-    await denoTests(stack);
+    const root = stack.cfg.repoRoot;
+    const edge = edgeRuntime(root);
+    await denoTests(stack, "Deno tests (functions, edge Deno)", {
+      deno: edge.deno,
+      flags: edge.flags,
+      env: edge.env,
+      paths: ["supabase/functions"],
+    });
+    await denoTests(stack, "Deno tests (tooling)", {
+      deno: Deno.execPath(),
+      flags: [`--config=${root}/deno.json`],
+      paths: ["supabase/tests", "scripts"],
+    });
     header("demo data");
     await loadDemo(stack.env, (s) => console.log(s));
-    const root = stack.cfg.repoRoot;
     await nodeTests(
       stack,
       "CLI (node)",

@@ -1,6 +1,6 @@
 // benchwatch dashboard: serves the built dashboard against any Supabase project, the way
 // the setup guide runs `streamlit run` (default port 8501). It hands the page only the
-// project URL and the anon key.
+// project URL and a read-only key: the publishable key, or the legacy anon key.
 
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -28,16 +28,18 @@ export async function dashboard(
 ): Promise<Server> {
   const env = loadEnv();
   const url = checkUrl(o.url ?? env.SUPABASE_URL);
-  const anon = env.SUPABASE_ANON_KEY;
+  const name = env.SUPABASE_PUBLISHABLE_KEY ? "SUPABASE_PUBLISHABLE_KEY" : "SUPABASE_ANON_KEY";
+  const anon = env[name];
   if (!anon) {
     throw new CliError(
-      "Set SUPABASE_ANON_KEY: the dashboard reads with the anon (read-only) key",
+      "Set SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY): the dashboard reads with the " +
+        "publishable / anon (read-only) key",
       EXIT.CONFIG,
     );
   }
   if (keyKind(anon) !== "anon") {
     throw new CliError(
-      "Use the anon key in SUPABASE_ANON_KEY: the dashboard must never hold a service key",
+      `Use a read-only key in ${name}: the dashboard must never hold a secret or service key`,
       EXIT.CONFIG,
     );
   }
@@ -50,7 +52,7 @@ export async function dashboard(
     throw new CliError((e as Error).message, EXIT.CONFIG);
   }
   const port = Number(o.port ?? 8501);
-  const envJson = JSON.stringify({ SUPABASE_URL: url, SUPABASE_ANON_KEY: anon });
+  const envJson = JSON.stringify({ SUPABASE_URL: url, [name]: anon });
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     if (path === "/env.json") {

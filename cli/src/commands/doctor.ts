@@ -60,32 +60,37 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
     say({ ok: false, text: "SUPABASE_URL is not usable", fix: (e as Error).message });
     return EXIT.REMOTE;
   }
-  const service = env.SUPABASE_SERVICE_ROLE_KEY;
-  const anon = env.SUPABASE_ANON_KEY;
+  // Either kind of key: the new sb_secret_ / sb_publishable_ keys first, else the legacy JWTs.
+  const serviceName = env.SUPABASE_SECRET_KEY ? "SUPABASE_SECRET_KEY" : "SUPABASE_SERVICE_ROLE_KEY";
+  const anonName = env.SUPABASE_PUBLISHABLE_KEY ? "SUPABASE_PUBLISHABLE_KEY" : "SUPABASE_ANON_KEY";
+  const service = env[serviceName];
+  const anon = env[anonName];
   say(
     service
       ? {
         ok: keyKind(service) !== "anon",
-        text: "SUPABASE_SERVICE_ROLE_KEY is set (for CI pushes)",
-        fix: "it holds the anon key: copy the service_role key from Project Settings → API",
+        text: `${serviceName} is set (for CI pushes)`,
+        fix: "it holds a read-only key: copy a secret key from Project Settings → API Keys",
       }
       : {
         ok: false,
-        text: "SUPABASE_SERVICE_ROLE_KEY is not set (CI needs it, or BENCHWATCH_INGEST_TOKEN)",
-        fix: "export SUPABASE_SERVICE_ROLE_KEY=... (a GitHub secret in CI)",
+        text:
+          "SUPABASE_SECRET_KEY (or SUPABASE_SERVICE_ROLE_KEY) is not set (CI needs it, or BENCHWATCH_INGEST_TOKEN)",
+        fix: "export SUPABASE_SECRET_KEY=sb_secret_... (a GitHub secret in CI)",
       },
   );
   say(
     anon
       ? {
         ok: keyKind(anon) === "anon",
-        text: "SUPABASE_ANON_KEY is set (for the dashboard)",
-        fix: "it is not the anon key: copy the anon key from Project Settings → API",
+        text: `${anonName} is set (for the dashboard)`,
+        fix: "it is not a read-only key: copy the publishable key from Project Settings → API Keys",
       }
       : {
         ok: false,
-        text: "SUPABASE_ANON_KEY is not set (the dashboard reads with it)",
-        fix: "export SUPABASE_ANON_KEY=...",
+        text:
+          "SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY) is not set (the dashboard reads with it)",
+        fix: "export SUPABASE_PUBLISHABLE_KEY=sb_publishable_...",
       },
   );
   const key = service ?? anon;
@@ -145,8 +150,9 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
   } else {
     say({
       ok: false,
-      text: "Webhook and Slack not checked (they need SUPABASE_SERVICE_ROLE_KEY)",
-      fix: "export SUPABASE_SERVICE_ROLE_KEY=...",
+      text:
+        "Webhook and Slack not checked (they need SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY)",
+      fix: "export SUPABASE_SECRET_KEY=sb_secret_...",
     });
   }
 

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { SignJWT } from "jose";
-import { classifyCaller, generateIngestToken, hashToken } from "./auth.ts";
+import {
+  classifyCaller,
+  generateIngestToken,
+  hashToken,
+  parseKeyList,
+  projectKeysFromEnv,
+} from "./auth.ts";
+import { fromBase64 } from "./crypto.ts";
 
 const jwt = (role: string | undefined, secret = "some-other-project-secret-at-least-32-bytes") =>
   new SignJWT(role === undefined ? {} : { role })
@@ -90,6 +97,75 @@ Deno.test("hashToken() equals Postgres encode(digest(token, 'sha256'), 'hex')", 
 Deno.test("generateIngestToken() returns bw_ and 32 random bytes in base64url", () => {
   const token = generateIngestToken();
   assert.match(token, /^bw_[A-Za-z0-9_-]{43}$/);
-  assert.equal(Uint8Array.fromBase64(token.slice(3), { alphabet: "base64url" }).length, 32);
+  assert.equal(fromBase64(token.slice(3), "base64url").length, 32);
   assert.notEqual(generateIngestToken(), token);
+});
+
+// New-style keys as the CLI shapes them (apps/cli-go/pkg/config/apikeys.go); throwaway.
+const newKeys = {
+  ...keys,
+  secretKeys: [
+    "sb_secret_AAAAAAAAAAAAAAAAAAAAAA_aaaaaaaa",
+    "sb_secret_BBBBBBBBBBBBBBBBBBBBBB_bbbbbbbb",
+  ],
+  publishableKeys: ["sb_publishable_CCCCCCCCCCCCCCCCCCCCCC_cccccccc"],
+};
+const callNew = (headers: Record<string, string>) =>
+  classifyCaller(new Request("http://x/ingest", { method: "POST", headers }), newKeys);
+
+Deno.test("classifyCaller() takes any secret key as the service role, in apikey or Authorization", () => {
+  for (const key of newKeys.secretKeys) {
+    assert.deepEqual(callNew({ apikey: key }), { kind: "service_role" });
+    assert.deepEqual(callNew({ authorization: `Bearer ${key}`, apikey: key }), {
+      kind: "service_role",
+    });
+  }
+  assert.deepEqual(callNew({ authorization: `Bearer ${keys.serviceRoleKey}` }), {
+    kind: "service_role",
+  });
+});
+
+Deno.test("classifyCaller() takes a publishable key as anon", () => {
+  const key = newKeys.publishableKeys[0];
+  assert.deepEqual(callNew({ apikey: key }), { kind: "anon" });
+  assert.deepEqual(callNew({ authorization: `Bearer ${key}`, apikey: key }), { kind: "anon" });
+});
+
+Deno.test("classifyCaller() never takes an unknown sb_ key for an ingest token", () => {
+  for (const key of ["sb_secret_not_this_projects", "sb_publishable_not_this_projects"]) {
+    assert.deepEqual(callNew({ apikey: key }), { kind: "unknown_key" });
+    assert.deepEqual(call({ authorization: `Bearer ${key}` }), { kind: "unknown_key" });
+  }
+});
+
+Deno.test("parseKeyList() reads the JSON object hosted functions get, a bare key, or nothing", () => {
+  assert.deepEqual(parseKeyList('{"default":"sb_secret_x","ci":"sb_secret_y"}'), [
+    "sb_secret_x",
+    "sb_secret_y",
+  ]);
+  assert.deepEqual(parseKeyList("sb_publishable_z"), ["sb_publishable_z"]);
+  for (const raw of [undefined, "", "  ", "{not json", '["sb_secret_x"]', '{"a":1,"b":""}']) {
+    assert.deepEqual(parseKeyList(raw), [], String(raw));
+  }
+});
+
+Deno.test("projectKeysFromEnv() gathers both kinds from a hosted function's environment", () => {
+  const env: Record<string, string> = {
+    SUPABASE_SERVICE_ROLE_KEY: "svc",
+    SUPABASE_ANON_KEY: "anon",
+    SUPABASE_SECRET_KEYS: '{"default":"sb_secret_1"}',
+    SUPABASE_PUBLISHABLE_KEYS: '{"default":"sb_publishable_1"}',
+  };
+  assert.deepEqual(projectKeysFromEnv((n) => env[n]), {
+    serviceRoleKey: "svc",
+    anonKey: "anon",
+    secretKeys: ["sb_secret_1"],
+    publishableKeys: ["sb_publishable_1"],
+  });
+  assert.deepEqual(projectKeysFromEnv(() => undefined), {
+    serviceRoleKey: "",
+    anonKey: "",
+    secretKeys: [],
+    publishableKeys: [],
+  });
 });

@@ -8,7 +8,7 @@
 //                        'sha256'), 'base64')
 // (a 32-byte digest encodes to 44 characters, below encode()'s 76-character line wrap).
 
-import { randomBase64, timingSafeEqual } from "./crypto.ts";
+import { fromBase64, randomBase64, timingSafeEqual, toBase64 } from "./crypto.ts";
 
 const SECRET_PREFIX = "whsec_";
 
@@ -16,16 +16,17 @@ export type WebhookVerification =
   | { ok: true; id: string; timestamp: number }
   | { ok: false; reason: "missing_headers" | "stale_timestamp" | "bad_signature" };
 
-function secretBytes(secret: string): Uint8Array<ArrayBuffer> {
+/** The decoded key, as an ArrayBuffer: the one byte type WebCrypto accepts under every Deno. */
+function secretBytes(secret: string): ArrayBuffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  let bytes: Uint8Array<ArrayBuffer>;
+  let bytes: Uint8Array;
   try {
-    bytes = Uint8Array.fromBase64(encoded);
+    bytes = fromBase64(encoded);
   } catch {
     throw new Error("Set the webhook secret as whsec_<base64>: it is not valid base64");
   }
   if (bytes.length === 0) throw new Error("Set the webhook secret: it is empty");
-  return bytes;
+  return bytes.buffer as ArrayBuffer;
 }
 
 export async function signWebhook(
@@ -40,7 +41,7 @@ export async function signWebhook(
   );
   const content = new TextEncoder().encode(`${opts.id}.${opts.timestamp}.${opts.body}`);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
-  return `v1,${mac.toBase64()}`;
+  return `v1,${toBase64(mac)}`;
 }
 
 /**

@@ -1,4 +1,5 @@
-// GET /functions/v1/benchmarks: the dashboard's read API, with the anon key.
+// GET /functions/v1/benchmarks: the dashboard's read API, with any project key (publishable
+// or anon, in practice).
 //   ?view=snapshot (default)  latest run per series with deltas against its baseline
 //   ?view=trend&<series>&metric=f1[&from&to&max_points]  one metric over time, raw or daily
 //   ?view=stability[&window_days=30&<filters>]            per environment: runs, CV, regression rate
@@ -8,12 +9,13 @@
 // its text is sent without parsing it here.
 
 import { BenchmarksQuerySchema, queryObject } from "../_shared/api-schemas.ts";
+import { type ProjectKeys, requireProjectKey } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
 import { json, jsonText, preflight, problem } from "../_shared/http.ts";
 import { formatZodIssues } from "../_shared/schemas.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 
-export interface BenchmarksDeps {
+export interface BenchmarksDeps extends ProjectKeys {
   sql: Sql;
 }
 
@@ -22,6 +24,11 @@ export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) =>
   return async (req: Request): Promise<Response> => {
     const pre = preflight(req);
     if (pre) return pre;
+    const caller = requireProjectKey(req, deps);
+    if (caller instanceof Response) {
+      await req.body?.cancel();
+      return caller;
+    }
     if (req.method !== "GET") {
       await req.body?.cancel();
       return problem(405, "method_not_allowed", "Use GET: benchmarks is read-only", undefined, {

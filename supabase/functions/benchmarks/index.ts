@@ -1,4 +1,5 @@
+import { projectKeysFromEnv } from "../_shared/auth.ts";
 import { db } from "../_shared/db.ts";
 import { createBenchmarksHandler } from "./handler.ts";
 
-Deno.serve(createBenchmarksHandler({ sql: db() }));
+Deno.serve(createBenchmarksHandler({ sql: db(), ...projectKeysFromEnv() }));

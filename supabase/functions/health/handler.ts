@@ -1,10 +1,12 @@
 // GET /functions/v1/health: is the function runtime up, can it reach Postgres, and is the
-// schema applied? The CLI's `doctor` and the local stack's readiness probe use it.
+// schema applied? The CLI's `doctor` and the local stack's readiness probe use it, with any
+// of the project's keys.
 
+import { type ProjectKeys, requireProjectKey } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
 import { json, preflight, problem } from "../_shared/http.ts";
 
-export interface HealthDeps {
+export interface HealthDeps extends ProjectKeys {
   sql: Sql;
 }
 
@@ -18,6 +20,11 @@ export function createHealthHandler(deps: HealthDeps): (req: Request) => Promise
   return async (req: Request): Promise<Response> => {
     const pre = preflight(req);
     if (pre) return pre;
+    const caller = requireProjectKey(req, deps);
+    if (caller instanceof Response) {
+      await req.body?.cancel();
+      return caller;
+    }
     if (req.method !== "GET") {
       return problem(405, "method_not_allowed", "Use GET: health takes no body", undefined, {
         allow: "GET, OPTIONS",

@@ -6,7 +6,7 @@
 // Ingest tokens, service role key only:
 //   GET /ingest/tokens   POST /ingest/tokens {"name"}   DELETE /ingest/tokens/<id>
 
-import { classifyCaller, hashToken } from "../_shared/auth.ts";
+import { classifyCaller, hashToken, type ProjectKeys } from "../_shared/auth.ts";
 import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
 import { json, preflight, problem } from "../_shared/http.ts";
@@ -16,10 +16,8 @@ import { sqlProblem } from "../_shared/sql-errors.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface IngestDeps {
+export interface IngestDeps extends ProjectKeys {
   sql: Sql;
-  serviceRoleKey: string;
-  anonKey: string;
   /** Requests per minute per ingest token (BENCHWATCH_INGEST_RATE_LIMIT); 0 turns it off. */
   rateLimitPerMinute?: number;
 }
@@ -37,21 +35,29 @@ async function authorize(req: Request, deps: IngestDeps): Promise<Response | nul
       return problem(
         401,
         "missing_credentials",
-        "Send the service role key or an ingest token: Authorization: Bearer <key>",
+        "Send the secret (or service role) key or an ingest token: Authorization: Bearer <key>",
+      );
+    case "unknown_key":
+      return problem(
+        401,
+        "invalid_key",
+        "Use a valid key: this API key is not one of the project's keys (check SUPABASE_SECRET_KEY)",
       );
     case "anon":
       return problem(
         403,
         "read_only_key",
-        "Permission denied: this is the anon (read-only) key. CI must send SUPABASE_SERVICE_ROLE_KEY " +
-          "or an ingest token (benchwatch tokens create)",
+        "Permission denied: this is the publishable / anon (read-only) key. CI must send the " +
+          "secret key (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) or an ingest token " +
+          "(benchwatch tokens create)",
       );
     case "authenticated_jwt":
       return problem(
         403,
         "forbidden",
-        "Permission denied: user JWTs cannot record runs. CI must send SUPABASE_SERVICE_ROLE_KEY " +
-          "or an ingest token (benchwatch tokens create)",
+        "Permission denied: user JWTs cannot record runs. CI must send the secret key " +
+          "(SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) or an ingest token " +
+          "(benchwatch tokens create)",
       );
     case "token": {
       const limit = Number.isInteger(deps.rateLimitPerMinute)

@@ -7,7 +7,7 @@
 // webhook-id de-duplication keep concurrent or repeated calls from posting twice.
 
 import { WebhookSetupSchema } from "../_shared/api-schemas.ts";
-import { classifyCaller } from "../_shared/auth.ts";
+import { classifyCaller, type ProjectKeys } from "../_shared/auth.ts";
 import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
 import { formatZodIssues } from "../_shared/schemas.ts";
@@ -22,10 +22,8 @@ import {
 import { sqlProblem } from "../_shared/sql-errors.ts";
 import { verifyWebhook } from "../_shared/webhook.ts";
 
-export interface NotifySlackDeps {
+export interface NotifySlackDeps extends ProjectKeys {
   sql: Sql;
-  serviceRoleKey: string;
-  anonKey: string;
   slackWebhookUrl: string | null;
   /** Origin of the local Slack capture, the one non-Slack URL allowed. */
   allowedTestSink: string | null;
@@ -133,16 +131,17 @@ async function admin(req: Request, deps: NotifySlackDeps, action: string): Promi
   const caller = classifyCaller(req, deps);
   if (caller.kind !== "service_role") {
     await req.body?.cancel();
-    return caller.kind === "none"
+    return caller.kind === "none" || caller.kind === "unknown_key"
       ? problem(
         401,
-        "missing_credentials",
-        "Send the service role key: Authorization: Bearer <key>",
+        caller.kind === "none" ? "missing_credentials" : "invalid_key",
+        "Send the secret (or service role) key: Authorization: Bearer <key>",
       )
       : problem(
         403,
         "forbidden",
-        "Permission denied: webhook setup needs SUPABASE_SERVICE_ROLE_KEY",
+        "Permission denied: webhook setup needs the secret key (SUPABASE_SECRET_KEY or " +
+          "SUPABASE_SERVICE_ROLE_KEY)",
       );
   }
   if (action === "status" && req.method === "GET") {

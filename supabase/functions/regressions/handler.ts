@@ -4,7 +4,7 @@
 //   GET [?model_version&environment&dataset_version&state&since&until&limit]  alert list
 //   POST {"action": "pin" | "unpin" | "acknowledge", ...}   service role only
 
-import { classifyCaller } from "../_shared/auth.ts";
+import { type ProjectKeys, requireProjectKey } from "../_shared/auth.ts";
 import {
   AlertListQuerySchema,
   queryObject,
@@ -18,10 +18,8 @@ import { json, preflight, problem } from "../_shared/http.ts";
 import { formatZodIssues } from "../_shared/schemas.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 
-export interface RegressionsDeps {
+export interface RegressionsDeps extends ProjectKeys {
   sql: Sql;
-  serviceRoleKey: string;
-  anonKey: string;
 }
 
 async function get(sql: Sql, url: URL): Promise<Response> {
@@ -91,6 +89,11 @@ export function createRegressionsHandler(
   return async (req: Request): Promise<Response> => {
     const pre = preflight(req);
     if (pre) return pre;
+    const caller = requireProjectKey(req, deps);
+    if (caller instanceof Response) {
+      await req.body?.cancel();
+      return caller;
+    }
     const url = new URL(req.url);
     try {
       if (req.method === "GET") return await get(deps.sql, url);
@@ -106,21 +109,15 @@ export function createRegressionsHandler(
           },
         );
       }
-      const caller = classifyCaller(req, deps);
       if (caller.kind !== "service_role") {
         await req.body?.cancel();
-        return caller.kind === "anon"
-          ? problem(
-            403,
-            "read_only_key",
-            "Permission denied: this is the anon (read-only) key. Pinning baselines and " +
-              "acknowledging alerts need SUPABASE_SERVICE_ROLE_KEY",
-          )
-          : problem(
-            403,
-            "forbidden",
-            "Permission denied: these actions need SUPABASE_SERVICE_ROLE_KEY",
-          );
+        return problem(
+          403,
+          "read_only_key",
+          "Permission denied: this is the publishable / anon (read-only) key. Pinning " +
+            "baselines and acknowledging alerts need the secret key (SUPABASE_SECRET_KEY or " +
+            "SUPABASE_SERVICE_ROLE_KEY)",
+        );
       }
       const body = await readJsonBody(req, { maxBytes: 64 * 1024 });
       if (!body.ok) return body.response;

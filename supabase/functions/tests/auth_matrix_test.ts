@@ -1,10 +1,11 @@
-// Every function against every kind of caller: no credential, the anon key, a user JWT, the
-// service role key, a valid and a revoked ingest token; and for notify-slack, a forged
-// signature, a stale timestamp and a replayed webhook-id.
+// Every function against every kind of caller: no credential, the legacy anon and service
+// role keys, the new publishable and secret keys (as supabase-js sends them, and in apikey
+// alone), another project's secret key, a user JWT, a valid and a revoked ingest token; and
+// for notify-slack, a forged signature, a stale timestamp and a replayed webhook-id.
 
 import assert from "node:assert/strict";
 import { signWebhook } from "../_shared/webhook.ts";
-import { functionsUrl } from "./env.ts";
+import { functionsUrl, stackEnv } from "./env.ts";
 import { call, closeDb, type Credential, db, guideRun, uniq, userJwt } from "./helpers.ts";
 
 async function credentials(): Promise<Record<string, Credential>> {
@@ -15,8 +16,13 @@ async function credentials(): Promise<Record<string, Credential>> {
   return {
     none: "none",
     anon: "anon",
+    publishable: "publishable",
+    publishable_apikey: { apikey: stackEnv("SUPABASE_PUBLISHABLE_KEY") },
     authenticated: { bearer: await userJwt() },
     service_role: "service_role",
+    secret: "secret",
+    secret_apikey: { apikey: stackEnv("SUPABASE_SECRET_KEY") },
+    foreign_secret: { apikey: "sb_secret_AAAAAAAAAAAAAAAAAAAAAA_notours0" },
     token: { bearer: valid.t.token },
     revoked_token: { bearer: revoked.t.token },
   };
@@ -26,39 +32,43 @@ Deno.test("auth matrix: ingest, benchmarks, regressions", async () => {
   const creds = await credentials();
   const model = uniq("matrix");
   const seeded = await call("ingest", { body: guideRun(model) });
+  // Every function checks keys itself (verify_jwt = false): a user JWT cannot be verified
+  // there, so it reads nothing; a read-only key (anon, publishable) writes nothing.
+  const reads = {
+    none: 401,
+    anon: 200,
+    publishable: 200,
+    publishable_apikey: 200,
+    authenticated: 401,
+    service_role: 200,
+    secret: 200,
+    secret_apikey: 200,
+    foreign_secret: 401,
+    token: 401,
+    revoked_token: 401,
+  };
   const expected: Record<string, Record<string, number>> = {
-    //                       none anon auth  svc  token revoked
     "POST ingest": {
       none: 401,
       anon: 403,
+      publishable: 403,
+      publishable_apikey: 403,
       authenticated: 403,
       service_role: 201,
+      secret: 201,
+      secret_apikey: 201,
+      foreign_secret: 401,
       token: 201,
       revoked_token: 401,
     },
-    "GET benchmarks": {
-      none: 401,
-      anon: 200,
-      authenticated: 200,
-      service_role: 200,
-      token: 401,
-      revoked_token: 401,
-    },
-    "GET regressions": {
-      none: 401,
-      anon: 200,
-      authenticated: 200,
-      service_role: 200,
-      token: 401,
-      revoked_token: 401,
-    },
+    "GET health": reads,
+    "GET benchmarks": reads,
+    "GET regressions": reads,
     "POST regressions": {
-      none: 401,
+      ...reads,
       anon: 403,
-      authenticated: 403,
-      service_role: 200,
-      token: 401,
-      revoked_token: 401,
+      publishable: 403,
+      publishable_apikey: 403,
     },
   };
   const got: Record<string, Record<string, number>> = {};
@@ -105,7 +115,7 @@ Deno.test("auth matrix: notify-slack takes only requests the database signed", a
     "webhook-signature": await signWebhook({ id, timestamp: ts, body, secret: key }),
   });
 
-  for (const who of ["none", "anon", "service_role"] as const) {
+  for (const who of ["none", "anon", "service_role", "publishable", "secret"] as const) {
     const res = await post({}, who);
     assert.equal(res.status, 401, `${who} without a signature`);
   }

@@ -5,14 +5,39 @@ import postgres from "postgres";
 import { SignJWT } from "jose";
 import { functionsUrl, stackEnv } from "./env.ts";
 
-export type Credential = "none" | "anon" | "service_role" | "authenticated" | { bearer: string };
+/**
+ * Who a test calls as: the legacy JWT keys (anon, service_role) in Authorization; the new
+ * keys (publishable, secret) as supabase-js sends them, in both apikey and Authorization;
+ * `{ apikey }` in that header alone, as Supabase's docs advise for the new keys.
+ */
+export type Credential =
+  | "none"
+  | "anon"
+  | "service_role"
+  | "publishable"
+  | "secret"
+  | "authenticated"
+  | { bearer: string }
+  | { apikey: string };
 
 export function bearerOf(cred: Credential): string | null {
   if (cred === "none") return null;
   if (cred === "anon") return stackEnv("SUPABASE_ANON_KEY");
   if (cred === "service_role") return stackEnv("SUPABASE_SERVICE_ROLE_KEY");
+  if (cred === "publishable") return stackEnv("SUPABASE_PUBLISHABLE_KEY");
+  if (cred === "secret") return stackEnv("SUPABASE_SECRET_KEY");
   if (cred === "authenticated") throw new Error("Use userJwt() for an authenticated user");
-  return cred.bearer;
+  return "bearer" in cred ? cred.bearer : null;
+}
+
+/** The headers a credential travels in. */
+export function credentialHeaders(cred: Credential): Record<string, string> {
+  if (typeof cred === "object" && "apikey" in cred) return { apikey: cred.apikey };
+  const key = bearerOf(cred);
+  if (!key) return {};
+  return cred === "publishable" || cred === "secret"
+    ? { authorization: `Bearer ${key}`, apikey: key }
+    : { authorization: `Bearer ${key}` };
 }
 
 /** A real user JWT, signed with the project's secret, as Supabase Auth would issue. */
@@ -38,9 +63,10 @@ export async function call(
   opts: CallOptions = {},
   // deno-lint-ignore no-explicit-any
 ): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { ...opts.headers };
-  const bearer = bearerOf(opts.as ?? "service_role");
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const headers: Record<string, string> = {
+    ...credentialHeaders(opts.as ?? "service_role"),
+    ...opts.headers,
+  };
   let body: string | undefined = opts.rawBody;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
@@ -179,5 +205,8 @@ export async function withImmediateAlertPolicy<T>(fn: () => Promise<T>): Promise
     return await fn();
   } finally {
     await restoreDefaultAlertPolicy();
+    // The restore reopens the connection; a test must not leave it open for the next one
+    // (Deno 2.1's leak sanitizer fails the test that later closes it).
+    await closeDb();
   }
 }

@@ -12,6 +12,7 @@ import {
   uniq,
   userJwt,
 } from "./helpers.ts";
+import { stackEnv } from "./env.ts";
 
 Deno.test("ingest: the guide's run is recorded with 201, its id and a per-metric verdict", async () => {
   const model = uniq("ingest-happy");
@@ -42,7 +43,24 @@ Deno.test("ingest: the auth matrix", async () => {
     ["an authenticated user's JWT", { bearer: await userJwt() }, 403, "forbidden"],
     ["a revoked token", { bearer: revoked.t.token }, 401, "invalid_token"],
     ["an unknown token", { bearer: "bw_not-a-real-token" }, 401, "invalid_token"],
+    ["the publishable key", "publishable", 403, "read_only_key"],
+    [
+      "the publishable key in apikey alone",
+      {
+        apikey: stackEnv("SUPABASE_PUBLISHABLE_KEY"),
+      },
+      403,
+      "read_only_key",
+    ],
+    [
+      "another project's secret key",
+      { apikey: "sb_secret_not_this_projects_key" },
+      401,
+      "invalid_key",
+    ],
     ["the service role key", "service_role", 201],
+    ["the secret key", "secret", 201],
+    ["the secret key in apikey alone", { apikey: stackEnv("SUPABASE_SECRET_KEY") }, 201],
     ["a valid ingest token", { bearer: token.t.token }, 201],
   ];
   for (const [what, as, status, error] of cases) {
@@ -52,7 +70,9 @@ Deno.test("ingest: the auth matrix", async () => {
   }
   const anon = await call("ingest", { as: "anon", body: guideRun(model) });
   assert.match(anon.body.message, /anon \(read-only\) key/);
-  assert.equal(await countRuns(model), 2, "only the two authorised writes were stored");
+  const publishable = await call("ingest", { as: "publishable", body: guideRun(model) });
+  assert.match(publishable.body.message, /publishable \/ anon \(read-only\) key/);
+  assert.equal(await countRuns(model), 4, "only the four authorised writes were stored");
   await closeDb();
 });
 
