@@ -21,8 +21,11 @@ test("doctor on an empty, deployed project exits 0 and warns that no run is reco
 });
 
 test("doctor still exits 3 on a failure, next to the empty project's warning", async () => {
-  const res = await cli(["doctor"], { SUPABASE_ANON_KEY: undefined });
-  assert.match(res.stdout, /✗ SUPABASE_ANON_KEY is not set/);
+  const res = await cli(["doctor"], {
+    SUPABASE_ANON_KEY: undefined,
+    SUPABASE_PUBLISHABLE_KEY: undefined,
+  });
+  assert.match(res.stdout, /✗ SUPABASE_PUBLISHABLE_KEY \(or SUPABASE_ANON_KEY\) is not set/);
   assert.match(res.stdout, /! No runs recorded yet/);
   assert.match(res.stdout, /1 check failed \(1 warning\)/);
   assert.equal(res.code, 3);
