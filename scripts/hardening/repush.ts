@@ -5,8 +5,9 @@
 // crash-stopped (`pg_ctl stop -m immediate`) for longer than the CLI's --retry-for budget,
 // so the push fails part-way; then the same command again once the database is back. Done
 // twice: plainly, and as GitHub Actions attempt 1 then 2 (GITHUB_RUN_ID set, so the file's
-// own run_id must win). Each ends with 3,000 rows for 3,000 run_ids, and a deliberate
-// re-measurement (other metrics, or another created_at) is still recorded.
+// own run_id must win). Each ends with 3,000 rows for 3,000 run_ids, also after a third push
+// cut into other batches (new Idempotency-Keys), and a deliberate re-measurement (other
+// metrics, or another created_at) is still recorded.
 //
 // db-outage-60s: a push with the CLI's default settings while PostgreSQL is crash-stopped
 // for 60 s; it must wait (and say so) and then record every run once.
@@ -41,8 +42,7 @@ function startPush(
       input,
       "--environment",
       "hardening",
-      "--batch-size",
-      String(BATCH),
+      ...(extraArgs.includes("--batch-size") ? [] : ["--batch-size", String(BATCH)]),
       ...extraArgs,
     ],
     cwd: input.slice(0, input.lastIndexOf("/")),
@@ -162,8 +162,9 @@ async function scenario(
     `${label}: ${afterSecond.rows} rows for ${afterSecond.runIds} run_ids after the second push, not 3,000 for 3,000`,
   );
 
-  // 3. And again: everything replays.
-  const third = await startPush(ctx, input, [], env(3));
+  // 3. And again, cut into other batches: every Idempotency-Key is new, so only the
+  //    server's run identity keeps the runs from being recorded again.
+  const third = await startPush(ctx, input, ["--batch-size", "64"], env(3));
   const afterThird = await counts(ctx, prefix);
   checks.that(
     third.code === 0 && afterThird.rows === total,
@@ -205,7 +206,9 @@ async function scenario(
     [`${label}: rows / distinct run_ids after the second push`]: `${fmt(afterSecond.rows)} / ${
       fmt(afterSecond.runIds)
     }`,
-    [`${label}: rows after a third push`]: fmt(afterThird.rows),
+    [`${label}: rows after a third push with --batch-size 64 (all keys new)`]: fmt(
+      afterThird.rows,
+    ),
     [`${label}: re-measurements recorded (of 2)`]: afterRe.rows - total,
     [`${label}: lost`]: total - afterSecond.runIds,
   };
