@@ -118,6 +118,7 @@ export class Api {
       // together do not come back together.
       const backoff = Math.min(cap, base * 2 ** attempt);
       const waitMs = Math.max(backoff / 2 + random() * backoff / 2, failure.retryAfterMs ?? 0);
+      // A Retry-After that ends past the budget cannot be honoured within it: give up now.
       if (remainingMs <= 0 || (failure.retryAfterMs ?? 0) > remainingMs) {
         throw new CliError(
           `${failure.error.message}\n  Gave up after retrying for ${
