@@ -2,9 +2,12 @@
 // (@supabase/functions-js, what `supabase.functions` is), with the same headers as any
 // Supabase client. The full createClient is not used: on Node 20 it insists on a WebSocket
 // implementation for realtime, which a CLI never opens.
-// Network errors and 5xx answers are retried with backoff; callers that write pass an
-// Idempotency-Key, so a retry after a lost answer never records a run twice. Every other
-// failure becomes a CliError that says what to do (the setup guide's troubleshooting).
+// Network errors, 5xx and 429 answers are retried for a time budget (push's --retry-for,
+// default 2 minutes: long enough to ride out a database restart, failover or pooler blip), with
+// exponential backoff and jitter, never sooner than a Retry-After header asks. The server
+// identifies runs by their content, so a retry after a lost answer never records a run
+// twice. Every other failure becomes a CliError that says what to do (the setup guide's
+// troubleshooting).
 
 import {
   FunctionsClient,
@@ -16,11 +19,51 @@ import type { Connection } from "./config.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 export interface ApiOptions {
-  retries?: number;
-  /** First backoff in ms; it doubles each retry. */
+  /** How long one call keeps retrying after its first failure, in ms (default 8 s; push: 2 minutes). */
+  retryForMs?: number;
+  /** First backoff in ms; it doubles each retry, up to maxBackoffMs. */
   backoffMs?: number;
+  maxBackoffMs?: number;
   timeoutMs?: number;
-  onRetry?: (attempt: number, reason: string) => void;
+  /** Called before each wait: why, how long until the next try, and how much budget is left. */
+  onRetry?: (wait: RetryWait) => void;
+  /** For the jitter; Math.random unless a test pins it. */
+  random?: () => number;
+}
+
+export interface RetryWait {
+  attempt: number;
+  reason: string;
+  waitMs: number;
+  remainingMs: number;
+}
+
+/** push's default --retry-for: a database restart, failover or pooler blip takes longer than seconds. */
+export const DEFAULT_RETRY_FOR_MS = 120_000;
+
+/** "90s", "2m", "1m30s", "500ms", "1h", or a bare number of seconds; null if it is none. */
+export function parseDuration(text: string): number | null {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = t;
+  while (rest) {
+    const m = rest.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)/);
+    if (!m) return null;
+    total += Number(m[1]) * unit[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return t ? total : null;
+}
+
+/** Retry-After: delta-seconds or an HTTP date (RFC 9110 10.2.3), in ms from now. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const v = header.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export interface CallOptions {
@@ -53,8 +96,11 @@ export class Api {
       string,
     ][];
     const name = query.length ? `${fn}?${new URLSearchParams(query)}` : fn;
-    const retries = this.opts.retries ?? 4;
-    let delay = this.opts.backoffMs ?? 500;
+    const budget = this.opts.retryForMs ?? 8_000;
+    const base = this.opts.backoffMs ?? 500;
+    const cap = this.opts.maxBackoffMs ?? 10_000;
+    const random = this.opts.random ?? Math.random;
+    let deadline: number | undefined;
     for (let attempt = 0;; attempt++) {
       const { data, error } = await this.functions.invoke(name, {
         method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
@@ -64,20 +110,37 @@ export class Api {
       });
       if (!error) return data as T;
       const failure = await this.classify(fn, error);
-      if (failure.retry && attempt < retries) {
-        this.opts.onRetry?.(attempt + 1, failure.reason);
-        await sleep(delay);
-        delay *= 2;
-        continue;
+      if (!failure.retry || budget <= 0) throw failure.error;
+      const now = Date.now();
+      deadline ??= now + budget;
+      const remainingMs = deadline - now;
+      // Half the backoff fixed, half random ("equal jitter"), so clients that failed
+      // together do not come back together.
+      const backoff = Math.min(cap, base * 2 ** attempt);
+      const waitMs = Math.max(backoff / 2 + random() * backoff / 2, failure.retryAfterMs ?? 0);
+      // A Retry-After that ends past the budget cannot be honoured within it: give up now.
+      if (remainingMs <= 0 || (failure.retryAfterMs ?? 0) > remainingMs) {
+        throw new CliError(
+          `${failure.error.message}\n  Gave up after retrying for ${
+            Math.round(budget / 1000)
+          } s (--retry-for ${Math.round(budget / 1000)}s)`,
+          failure.error.exitCode,
+        );
       }
-      throw failure.error;
+      this.opts.onRetry?.({
+        attempt: attempt + 1,
+        reason: failure.reason,
+        waitMs: Math.min(waitMs, remainingMs),
+        remainingMs,
+      });
+      await sleep(Math.min(waitMs, remainingMs));
     }
   }
 
   private async classify(
     fn: string,
     error: unknown,
-  ): Promise<{ retry: boolean; reason: string; error: CliError }> {
+  ): Promise<{ retry: boolean; reason: string; error: CliError; retryAfterMs?: number }> {
     const url = this.conn.url;
     if (
       error instanceof FunctionsFetchError ||
@@ -94,7 +157,7 @@ export class Api {
         cause?.message ?? String(error);
       return {
         retry: true,
-        reason,
+        reason: `Supabase unreachable (${reason})`,
         error: new CliError(
           `Could not connect to Supabase at ${url} (${reason})\n` +
             "  Check:\n" +
@@ -162,8 +225,13 @@ export class Api {
     if (status >= 500 || status === 429) {
       return {
         retry: true,
-        reason: `HTTP ${status}`,
+        reason: body.error === "database_unreachable"
+          ? "database unavailable"
+          : status === 429
+          ? "rate limited (429)"
+          : `Supabase answered ${status}`,
         error: new CliError(`Supabase answered ${status} from ${fn}: ${msg}`, EXIT.REMOTE),
+        retryAfterMs: retryAfterMs(res.headers.get("retry-after")),
       };
     }
     const issues = body.details?.issues?.map((i) => `  ${i.path || "(body)"}: ${i.message}`).join(

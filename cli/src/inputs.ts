@@ -158,13 +158,30 @@ const FLAG_HINTS: Record<string, string> = {
   "/prompt_version": " (pass --prompt-version)",
 };
 
-/** Fills run metadata from flags (which win) and validates every run; all problems at once. */
-export function prepareRuns(sourced: SourcedRun[], defaults: RunDefaults): Run[] {
+const defined = (o: RunDefaults) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+
+/**
+ * Fills run metadata and validates every run; all problems at once. Precedence: a flag
+ * (`overrides`) wins over the run's own value in the file, which wins over an environment
+ * default (`fallbacks`, e.g. GitHub Actions' GITHUB_RUN_ID), which fills only what the
+ * file leaves out (a field that is absent or null).
+ */
+export function prepareRuns(
+  sourced: SourcedRun[],
+  overrides: RunDefaults,
+  fallbacks: RunDefaults = {},
+): Run[] {
   const runs: Run[] = [];
   const problems: string[] = [];
-  const given = Object.fromEntries(Object.entries(defaults).filter(([, v]) => v !== undefined));
+  const flags = defined(overrides);
+  const envDefaults = defined(fallbacks);
   for (const { run, where } of sourced) {
-    const parsed = RunSchema.safeParse(run && typeof run === "object" ? { ...run, ...given } : run);
+    const parsed = RunSchema.safeParse(
+      run && typeof run === "object" && !Array.isArray(run)
+        ? { ...envDefaults, ...defined(run as RunDefaults), ...flags }
+        : run,
+    );
     if (parsed.success) runs.push(parsed.data);
     else {
       for (const issue of formatZodIssues(parsed.error)) {

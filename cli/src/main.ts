@@ -2,7 +2,7 @@
 // tokens and the webhook, check a setup, and serve the dashboard. It talks to the Edge
 // Functions over HTTP only.
 
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import {
   baselineList,
   baselineSet,
@@ -71,10 +71,10 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
       .option("--dataset-version <v>", "set dataset_version on every run (wins over the file)")
       .option("--prompt-version <v>", "set prompt_version on every run (wins over the file)")
       .option("--environment <name>", "where the eval ran (e.g. github-actions, local, production)")
-      .option("--commit-sha <sha>", "commit under test (default in GitHub Actions: $GITHUB_SHA)")
-      .option("--branch-name <name>", "branch (default in GitHub Actions: $GITHUB_REF_NAME)")
-      .option("--run-id <id>", "CI run id (default in GitHub Actions: $GITHUB_RUN_ID)")
-      .option("--triggered-by <who>", "who triggered it (default in GitHub Actions: $GITHUB_ACTOR)")
+      .option("--commit-sha <sha>", "commit under test (GitHub Actions default: $GITHUB_SHA)")
+      .option("--branch-name <name>", "branch (GitHub Actions default: $GITHUB_REF_NAME)")
+      .option("--run-id <id>", "CI run id (GitHub Actions default: $GITHUB_RUN_ID)")
+      .option("--triggered-by <who>", "who triggered it (GitHub Actions default: $GITHUB_ACTOR)")
       .option(
         "--tags <tags...>",
         "tags for experiment tracking, e.g. --tags experiment-42 temperature-0.7",
@@ -84,12 +84,22 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
       .option("--fail-on-regression", "exit 1 when any run regressed against its baseline")
       .option(
         "--idempotency-key <key>",
-        "retry-safe key (default: derived from the CI run and attempt)",
+        "retry-safe key (default: a hash of each batch's runs, the same on every re-run)",
       )
       .option("--dry-run", "validate the input only; send nothing")
       .option("--batch-size <n>", "runs per request for many results (1 to 1000)", "500")
-      .addOption(
-        new Option("--retries <n>", "retries on network errors and 5xx").default("4").hideHelp(),
+      .option(
+        "--retry-for <duration>",
+        "keep retrying an unavailable Supabase for this long, e.g. 90s, 2m (default: 2m)",
+      )
+      .addHelpText(
+        "after",
+        `
+Each run's fields: a flag overrides the input file's value for every run; the file's value
+overrides the GitHub Actions default, which fills only fields the file leaves out.
+
+A run already recorded (same series, run_id, commit_sha, metrics, and created_at if given)
+is not recorded again, so after a failed or partial push run the same command again.`,
       ),
   ).action((o) => run(push(o)));
 

@@ -14,6 +14,8 @@ export interface MetricVerdict {
 
 export interface RunVerdict {
   transaction_id: string;
+  /** True when the server had this run already and answered with its first answer. */
+  replayed?: boolean;
   series: Record<string, string>;
   regression?: boolean;
   verdict?: string;

@@ -122,7 +122,7 @@ test("troubleshooting: each case says what to do and exits with its code", async
   const file = guideFile(uniq("cli-trouble"));
   const url = stack("SUPABASE_URL");
   const push = (env: Record<string, string | undefined>) =>
-    cli(["push", "--input", file, "--commit-sha", "x", "--retries", "0"], env);
+    cli(["push", "--input", file, "--commit-sha", "x", "--retry-for", "0s"], env);
 
   const slash = await push({ SUPABASE_URL: `${url}/` });
   assert.equal(slash.code, 2);
@@ -227,7 +227,7 @@ test("retries: an answer lost after the commit is retried with the same key: one
   proxy.close();
   assert.equal(dropped, 1, "the first answer was dropped");
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /retrying \(1\)/);
+  assert.match(r.stderr, /^Supabase unreachable \(.+\), retrying for another \d+ s$/m);
   const id = r.stdout.match(UUID)?.[0];
   assert.equal(await countRuns(model), 1, "one row");
   const [row] =
@@ -291,7 +291,7 @@ test("push --dry-run validates without sending; --help documents the exit codes"
   }
 });
 
-test("push in GitHub Actions: metadata and the idempotency key come from the job", async () => {
+test("push in GitHub Actions: metadata comes from the job; attempt 2 and a re-run replay", async () => {
   const model = uniq("cli-gha");
   const gha = {
     GITHUB_ACTIONS: "true",
@@ -315,16 +315,18 @@ test("push in GitHub Actions: metadata and the idempotency key come from the job
     run_id: "777",
     triggered_by: "octocat",
   });
-  const again = await cli(
-    ["push", "--input", guideFile(model), "--environment", "github-actions"],
-    gha,
-  );
-  assert.equal(again.code, 0);
-  assert.equal(
-    again.stdout.match(UUID)?.[0],
-    first.stdout.match(UUID)?.[0],
-    "the same attempt and results replay",
-  );
+  for (const attempt of ["1", "2"]) {
+    const again = await cli(
+      ["push", "--input", guideFile(model), "--environment", "github-actions"],
+      { ...gha, GITHUB_RUN_ATTEMPT: attempt },
+    );
+    assert.equal(again.code, 0);
+    assert.equal(
+      again.stdout.match(UUID)?.[0],
+      first.stdout.match(UUID)?.[0],
+      `the same results pushed again in attempt ${attempt} replay`,
+    );
+  }
   const other = await cli([
     "push",
     "--input",
@@ -332,6 +334,150 @@ test("push in GitHub Actions: metadata and the idempotency key come from the job
     "--environment",
     "github-actions",
   ], gha);
-  assert.equal(other.code, 0, "other results in the same job get their own key");
+  assert.equal(other.code, 0, "other results in the same job are a new run");
   assert.equal(await countRuns(model), 2);
+});
+
+test("push: a flag overrides the file, and the file's value wins over the GitHub Actions default", async () => {
+  const model = uniq("cli-precedence");
+  const dir = tmp();
+  const file = join(dir, "runs.jsonl");
+  const run = (i: number, extra: Record<string, unknown>) =>
+    JSON.stringify({
+      model_version: model,
+      dataset_version: "d1",
+      prompt_version: "p1",
+      model_provider: "openai",
+      metrics: { f1: 0.8 + i / 100 },
+      ...extra,
+    });
+  writeFileSync(
+    file,
+    [
+      run(0, { run_id: "file-run-0", commit_sha: "file-sha", branch_name: "file-branch" }),
+      run(1, { run_id: "file-run-1" }),
+      run(2, {}),
+    ].join("\n"),
+  );
+  const gha = {
+    GITHUB_ACTIONS: "true",
+    GITHUB_SHA: "env-sha",
+    GITHUB_REF_NAME: "env-branch",
+    GITHUB_RUN_ID: "77",
+    GITHUB_RUN_ATTEMPT: "1",
+    GITHUB_ACTOR: "env-actor",
+  };
+  const r = await cli(
+    ["push", "--input", file, "--environment", "ci", "--triggered-by", "flag-actor"],
+    gha,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await db()`
+    select run_id, commit_sha, branch_name, triggered_by from public.benchmark_transactions
+     where model_version = ${model} order by metrics ->> 'f1'`;
+  assert.deepEqual(rows.map((x) => ({ ...x })), [
+    {
+      run_id: "file-run-0",
+      commit_sha: "file-sha",
+      branch_name: "file-branch",
+      triggered_by: "flag-actor",
+    },
+    {
+      run_id: "file-run-1",
+      commit_sha: "env-sha",
+      branch_name: "env-branch",
+      triggered_by: "flag-actor",
+    },
+    { run_id: "77", commit_sha: "env-sha", branch_name: "env-branch", triggered_by: "flag-actor" },
+  ]);
+
+  const flagged = await cli(
+    ["push", "--input", file, "--environment", "ci", "--run-id", "flag-run"],
+    gha,
+  );
+  assert.equal(flagged.code, 0, flagged.stderr);
+  const runIds = await db()`
+    select run_id from public.benchmark_transactions
+     where model_version = ${model} and triggered_by = 'env-actor' order by metrics ->> 'f1'`;
+  assert.deepEqual(
+    runIds.map((x) => x.run_id),
+    ["flag-run", "flag-run", "flag-run"],
+    "--run-id overrides every run's own run_id",
+  );
+  const help = await cli(["push", "--help"]);
+  assert.match(help.stdout, /a flag overrides the input file's value/);
+  assert.match(help.stdout, /--retry-for <duration>/);
+});
+
+test("push: a partial push that fails says how many runs are recorded; the same command again records the rest once", async () => {
+  const model = uniq("cli-partial");
+  const dir = tmp();
+  const file = join(dir, "runs.jsonl");
+  writeFileSync(
+    file,
+    Array.from({ length: 250 }, (_, i) =>
+      JSON.stringify({
+        model_version: model,
+        dataset_version: "d1",
+        prompt_version: "p1",
+        model_provider: "openai",
+        commit_sha: "c1",
+        run_id: `r${i}`,
+        metrics: { f1: 0.9 },
+      })).join("\n"),
+  );
+  const upstream = new URL(stack("SUPABASE_URL"));
+  let ingests = 0;
+  // Forwards the first two ingest requests, then answers 503 as a database outage would.
+  const proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      if (req.url?.startsWith("/functions/v1/ingest") && ++ingests > 2) {
+        res.writeHead(503, { "content-type": "application/json", "retry-after": "1" })
+          .end(JSON.stringify({ error: "database_unreachable", message: "Retry in a moment" }));
+        return;
+      }
+      const fwd = request({
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      }, (up) => {
+        const body: Buffer[] = [];
+        up.on("data", (c) => body.push(c));
+        up.on(
+          "end",
+          () => res.writeHead(up.statusCode ?? 502, up.headers).end(Buffer.concat(body)),
+        );
+      });
+      fwd.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const args = ["push", "--input", file, "--environment", "ci", "--batch-size", "50"];
+  const t0 = Date.now();
+  const partial = await cli([...args, "--retry-for", "3s"], {
+    SUPABASE_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+  });
+  const waited = Date.now() - t0;
+  proxy.close();
+  assert.equal(partial.code, 3, partial.stderr);
+  assert.match(
+    partial.stderr,
+    /^✗ 100 of 250 runs recorded; run the same command again to record the rest, nothing will be recorded twice$/m,
+  );
+  assert.match(partial.stderr, /^database unavailable, retrying for another [1-3] s$/m);
+  // It stops retrying once the next Retry-After (1 s) would end past the 3 s budget.
+  assert.ok(waited >= 2000, `gave up after ${waited} ms, well before the 3 s budget`);
+  assert.equal(await countRuns(model), 100);
+
+  const rest = await cli(args);
+  assert.equal(rest.code, 0, rest.stderr);
+  assert.match(
+    rest.stdout,
+    /✓ 250 benchmark runs persisted successfully \(100 were already recorded and not recorded again\)/,
+  );
+  assert.equal(await countRuns(model), 250, "250 rows for 250 run_ids");
 });

@@ -53,7 +53,8 @@ const problems = (...codes: number[]): Json =>
       422: "Idempotency-Key reused with another body",
       429: "Rate limited: wait Retry-After seconds",
       500: "Unexpected server error",
-      503: "Not configured or schema not applied",
+      503:
+        "Not configured, schema not applied, or the database unavailable (retry after Retry-After)",
     }[c],
     content: { "application/json": { schema: problemRef } },
   }]));
@@ -124,6 +125,8 @@ export function buildOpenApi(): Json {
             name: "Idempotency-Key",
             in: "header",
             required: false,
+            description:
+              "Stands for one body: reused with another body it is 422. A run the server already has (same series, run_id, commit_sha, metrics, and created_at if given) is replayed under any key or none.",
             schema: { type: "string", minLength: 1, maxLength: 255 },
           }],
           requestBody: {

@@ -14,6 +14,14 @@ export const BREAKS: Record<string, { what: string; sql: string }> = {
       create trigger hardening_break_identity before insert on benchwatch_private.run_identities
         for each row execute function benchwatch_private.hardening_break_identity();`,
   },
+  "run-identity": {
+    what:
+      "a run sent with an Idempotency-Key is identified by the key alone again (before issue 16), so a copy under a new key stores again",
+    sql: `
+      create or replace function benchwatch_private.parse_run(p_run jsonb, p_idempotency_key text)
+      returns benchwatch_private.run_input language sql volatile set search_path = '' as $$
+        select benchwatch_private.parse_run_fields(p_run, p_idempotency_key) $$;`,
+  },
   sweeper: {
     what: "the pg_cron sweeper is unscheduled and sweep_alert_deliveries does nothing",
     sql: `

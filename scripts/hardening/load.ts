@@ -106,8 +106,6 @@ async function cliPush(
       p.commit,
       "--idempotency-key",
       p.key,
-      "--retries",
-      "10",
       "--url",
       proxyUrl,
       "--key",
@@ -150,7 +148,7 @@ async function loadWithFault(
       while (!p.ok && p.cliRuns < 5) {
         const r = await cliPush(ctx, proxy.url, p, dir);
         p.cliRuns++;
-        p.retries += (r.stderr.match(/^retrying \(\d+\)/gm) ?? []).length;
+        p.retries += (r.stderr.match(/, retrying for another \d+ s$/gm) ?? []).length;
         await capture(ctx, `${tag} push ${p.key}`, r.stdout + r.stderr);
         const m = r.stdout.match(/persisted successfully: ([0-9a-f-]{36})/);
         if (r.code === 0 && m) {

@@ -13,6 +13,7 @@ import { down, up } from "../stack/stack.ts";
 import { loadWebhookSecret } from "../stack/keys.ts";
 import { applyBreak, BREAKS } from "./breaks.ts";
 import { dbRestart, functionsRestart } from "./load.ts";
+import { dbOutage60s, partialPush } from "./repush.ts";
 import { queueWiped, slackOutage } from "./alerts.ts";
 import { fuzzIngest } from "./fuzz.ts";
 import { authorization } from "./authz.ts";
@@ -31,6 +32,8 @@ const TESTS: HardeningTest[] = [
   resourceLimits,
   dbRestart,
   functionsRestart,
+  partialPush,
+  dbOutage60s,
   slackOutage,
   queueWiped,
   soak,

@@ -164,12 +164,16 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
   return created;
 }
 
-export async function stopCluster(cfg: StackConfig): Promise<void> {
+/** pg_ctl stop: "fast" by default; "immediate" is a crash stop (the hardening suite's fault). */
+export async function stopCluster(
+  cfg: StackConfig,
+  mode: "fast" | "immediate" = "fast",
+): Promise<void> {
   if (!(await clusterRunning(cfg))) return;
   const dataDir = await realDataDir(cfg);
   const pid = Number((await Deno.readTextFile(`${dataDir}/postmaster.pid`)).split("\n")[0]);
   await run(
-    asPostgres([`${PG_BIN}/pg_ctl`, "-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"]),
+    asPostgres([`${PG_BIN}/pg_ctl`, "-D", dataDir, "-m", mode, "-w", "-t", "60", "stop"]),
   );
   // pg_ctl returns once the pid file is gone, a moment before the postmaster exits.
   await waitFor(`PostgreSQL (pid ${pid}) to exit`, () => !pidAlive(pid), 10_000, 20);

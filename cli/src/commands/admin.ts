@@ -118,7 +118,7 @@ export async function tokensCreate(
   o: ConnectionFlags,
   log = console.log,
 ): Promise<ExitCode> {
-  const api = new Api(connection(o, "admin"), { retries: 0 });
+  const api = new Api(connection(o, "admin"), { retryForMs: 0 });
   const t = await api.call<Token>("ingest/tokens", { body: { name } });
   log(
     `✓ Ingest token "${t.name}" created (id ${t.id}). It is shown once; store it as BENCHWATCH_INGEST_TOKEN:`,

@@ -1,7 +1,7 @@
 // benchwatch push: the setup guide's push_to_supabase.py, against the ingest function.
 
-import { createHash, randomUUID } from "node:crypto";
-import { Api } from "../api.ts";
+import { createHash } from "node:crypto";
+import { Api, DEFAULT_RETRY_FOR_MS, parseDuration } from "../api.ts";
 import { connection, loadEnv } from "../config.ts";
 import { CliError, EXIT, type ExitCode } from "../errors.ts";
 import { prepareRuns, readRuns, type RunDefaults } from "../inputs.ts";
@@ -36,7 +36,7 @@ export interface PushOptions {
   batchSize?: string;
   url?: string;
   key?: string;
-  retries?: string;
+  retryFor?: string;
 }
 
 /** Inside GitHub Actions, missing run metadata comes from the job's environment. */
@@ -51,38 +51,38 @@ export function githubDefaults(env: Record<string, string | undefined>): RunDefa
 }
 
 /**
- * A key that is the same for every retry of this push. In GitHub Actions it is also the same
- * when the same job attempt pushes the same results again (so a re-run step is a no-op), and
- * differs for another attempt (GITHUB_RUN_ATTEMPT) or other results.
+ * The Idempotency-Key of one request: the given key (with the batch's number when there
+ * are several), else a hash of the batch's runs as sent. It depends on nothing but the
+ * runs, so a retry, a second invocation, a resumed partial push or another job attempt
+ * (GITHUB_RUN_ATTEMPT) with the same results sends the same key and gets the first
+ * answer back. The server identifies runs by their content anyway (docs/api.md), so a
+ * batch cut differently (--batch-size) records nothing twice either.
  */
-export function idempotencyKey(
+export function batchKey(
   explicit: string | undefined,
-  env: Record<string, string | undefined>,
-  runs: unknown[],
+  batch: unknown[],
+  index: number,
+  single: boolean,
 ): string {
-  if (explicit) return explicit;
-  if (env.GITHUB_ACTIONS === "true" && env.GITHUB_RUN_ID) {
-    const content = createHash("sha256").update(JSON.stringify(runs)).digest("hex").slice(0, 16);
-    return `gh-${env.GITHUB_REPOSITORY ?? "repo"}-${env.GITHUB_RUN_ID}-${
-      env.GITHUB_RUN_ATTEMPT ?? "1"
-    }-${content}`;
-  }
-  return `bw-${randomUUID()}`;
+  if (explicit) return single ? explicit : `${explicit}:${index}`;
+  return `bw-${createHash("sha256").update(JSON.stringify(batch)).digest("hex").slice(0, 40)}`;
 }
+
+const count = (n: number) => n.toLocaleString("en-US");
 
 export async function push(opts: PushOptions, log = console.log): Promise<ExitCode> {
   const env = loadEnv();
-  const gh = githubDefaults(env);
-  const defaults: RunDefaults = {
+  // A flag overrides the file; the file's own value wins over a GitHub Actions default.
+  const flags: RunDefaults = {
     environment: opts.environment,
-    commit_sha: opts.commitSha ?? gh.commit_sha,
-    branch_name: opts.branchName ?? gh.branch_name,
-    run_id: opts.runId ?? gh.run_id,
-    triggered_by: opts.triggeredBy ?? gh.triggered_by,
+    commit_sha: opts.commitSha,
+    branch_name: opts.branchName,
+    run_id: opts.runId,
+    triggered_by: opts.triggeredBy,
     tags: opts.tags,
     notes: opts.notes,
   };
-  const runs = prepareRuns(readRuns(opts.input, opts), defaults);
+  const runs = prepareRuns(readRuns(opts.input, opts), flags, githubDefaults(env));
   if (opts.dryRun) {
     log(
       `✓ ${runs.length} benchmark run${
@@ -95,26 +95,57 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
     throw new CliError("Use a --batch-size from 1 to 1000", EXIT.CONFIG);
   }
+  const retryForMs = opts.retryFor === undefined
+    ? DEFAULT_RETRY_FOR_MS
+    : parseDuration(opts.retryFor);
+  if (retryForMs === null) {
+    throw new CliError(
+      `Use a --retry-for duration such as 90s, 2m or 1m30s: got ${opts.retryFor}`,
+      EXIT.CONFIG,
+    );
+  }
   const api = new Api(connection(opts, "write", env), {
-    retries: opts.retries === undefined ? undefined : Number(opts.retries),
-    onRetry: (n, reason) => console.error(`retrying (${n}) after: ${reason}`),
+    retryForMs,
+    onRetry: ({ reason, remainingMs }) =>
+      console.error(`${reason}, retrying for another ${Math.ceil(remainingMs / 1000)} s`),
   });
-  const key = idempotencyKey(opts.idempotencyKey, env, runs);
   const results: RunVerdict[] = [];
   const tick = runs.length > 1 ? progress(runs.length) : () => {};
   for (let i = 0; i < runs.length; i += batchSize) {
     const batch = runs.slice(i, i + batchSize);
     const single = runs.length === 1;
-    const answer = await api.call<RunVerdict | { runs: RunVerdict[] }>("ingest", {
-      body: single ? batch[0] : { runs: batch },
-      headers: { "Idempotency-Key": single ? key : `${key}:${i / batchSize}` },
-    });
+    let answer: RunVerdict | { runs: RunVerdict[] };
+    try {
+      answer = await api.call<RunVerdict | { runs: RunVerdict[] }>("ingest", {
+        body: single ? batch[0] : { runs: batch },
+        headers: {
+          "Idempotency-Key": batchKey(opts.idempotencyKey, batch, i / batchSize, single),
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof CliError) || single) throw e;
+      // Say exactly what is stored, and that pushing the same results again is safe.
+      const what = `${count(results.length)} of ${count(runs.length)} runs recorded`;
+      throw new CliError(
+        e.exitCode === EXIT.REMOTE
+          ? `${what}; run the same command again to record the rest, nothing will be recorded twice\n${e.message}`
+          : `${what}; fix the problem below, then run the same command again: nothing will be recorded twice\n${e.message}`,
+        e.exitCode,
+      );
+    }
     results.push(...("runs" in answer ? answer.runs : [answer]));
     tick(Math.min(i + batchSize, runs.length));
   }
 
   if (results.length === 1) log(`✓ Benchmark persisted successfully: ${results[0].transaction_id}`);
-  else log(`✓ ${results.length} benchmark runs persisted successfully`);
+  else {
+    const replayed = results.filter((r) => r.replayed).length;
+    log(
+      `✓ ${results.length} benchmark runs persisted successfully${
+        replayed ? ` (${replayed} were already recorded and not recorded again)` : ""
+      }`,
+    );
+  }
   if (opts.verify) {
     for (const r of results) {
       await api.call("benchmarks", { query: { view: "run", transaction_id: r.transaction_id } });

@@ -1,6 +1,7 @@
 // Maps an error raised by the SQL API to the HTTP answer. The SQL functions raise stable
 // SQLSTATEs (docs/error-codes.md), so the functions never parse messages, and an
-// unexpected database error becomes a 500 whose body says nothing about internals.
+// unexpected database error becomes a 500 whose body says nothing about internals, and an
+// unavailable database a 503 with Retry-After.
 
 import { problem } from "./http.ts";
 
@@ -37,6 +38,14 @@ const STATUS: Record<string, [number, string]> = {
   "22P05": [400, "invalid_run"],
 };
 
+/**
+ * The database is down, restarting or unreachable, rather than refusing the request:
+ * connection exceptions (08xxx), operator intervention (57P01 admin shutdown, 57P02 crash
+ * shutdown, 57P03 cannot connect now), and postgres.js's and the socket's connection codes.
+ */
+const UNAVAILABLE =
+  /^(08...|57P0[1-3]|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONN(REFUSED|RESET|ABORTED)|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/;
+
 /** A problem Response for a database error; unknown errors are logged and answered 500. */
 export function sqlProblem(e: unknown, context: string): Response {
   const err = (e ?? {}) as PgError;
@@ -54,6 +63,17 @@ export function sqlProblem(e: unknown, context: string): Response {
       "schema_not_applied",
       "Apply the database schema with `supabase db push`: the benchwatch SQL API is missing",
       { sqlstate: err.code },
+    );
+  }
+  if (err.code && UNAVAILABLE.test(err.code)) {
+    // Worth a retry: answered 503 with Retry-After, as the CLI and other clients expect.
+    console.error(`${context}: database unavailable: ${err.code} ${err.message ?? ""}`);
+    return problem(
+      503,
+      "database_unreachable",
+      "Retry in a moment with the same body: the database is unavailable (restarting, failing over or unreachable)",
+      { sqlstate: err.code },
+      { "retry-after": "1" },
     );
   }
   console.error(`${context}: ${err.code ?? ""} ${err.message ?? String(e)}`);

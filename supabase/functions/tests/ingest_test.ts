@@ -1,5 +1,6 @@
 // ingest over HTTP, through the gateway: who may write, what is rejected (always 4xx, and
-// nothing stored), and idempotency (replays, concurrent duplicates, a reused key).
+// nothing stored), and idempotency (replays, concurrent duplicates, a reused key, a copy of a
+// run under another key, re-measurements).
 
 import assert from "node:assert/strict";
 import {
@@ -206,5 +207,67 @@ Deno.test("ingest: Idempotency-Key replays, concurrent duplicates and a reused k
     "without a key, the run identity dedupes",
   );
   assert.equal(await countRuns(model3), 1);
+  await closeDb();
+});
+
+Deno.test("ingest: a second copy of a run under another Idempotency-Key replays the first answer; a re-measurement is recorded", async () => {
+  const model = uniq("ingest-copy");
+  const run = guideRun(model, { run_id: "gh-77" });
+  const first = await call("ingest", { body: run, headers: { "idempotency-key": `a-${model}` } });
+  const copy = await call("ingest", { body: run, headers: { "idempotency-key": `b-${model}` } });
+  assert.equal(first.status, 201);
+  assert.equal(copy.status, 201);
+  assert.equal(copy.body.transaction_id, first.body.transaction_id, "the copy gets the first uuid");
+  assert.equal(copy.body.replayed, true);
+  assert.equal(copy.headers.get("idempotent-replayed"), "true");
+  assert.equal(await countRuns(model), 1, "a copy under another key writes nothing");
+
+  // Concurrent copies under 20 different keys, and in batches that hold the run twice.
+  const racers = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) =>
+      call("ingest", {
+        body: guideRun(model, { run_id: "race" }),
+        headers: { "idempotency-key": `race-${i}-${model}` },
+      })),
+    ...Array.from({ length: 5 }, (_, i) =>
+      call("ingest", {
+        body: {
+          runs: [
+            guideRun(model, { run_id: "race" }),
+            guideRun(model, { run_id: "race", notes: "second copy" }),
+          ],
+        },
+        headers: { "idempotency-key": `race-batch-${i}-${model}` },
+      })),
+  ]);
+  assert.ok(racers.every((r) => r.status === 201), JSON.stringify(racers.map((r) => r.status)));
+  const ids = racers.flatMap((r) =>
+    "runs" in r.body
+      ? r.body.runs.map((x: { transaction_id: string }) => x.transaction_id)
+      : [r.body.transaction_id]
+  );
+  assert.equal(new Set(ids).size, 1, "30 concurrent copies under 25 keys: one transaction id");
+  assert.equal(await countRuns(model), 2, "and one row for them");
+
+  const remeasured = await call("ingest", {
+    body: guideRun(model, { run_id: "gh-77", metrics: { f1: 0.9 } }),
+    headers: { "idempotency-key": `c-${model}` },
+  });
+  const later = await call("ingest", {
+    body: guideRun(model, { run_id: "gh-77", created_at: "2026-11-30T12:00:00Z" }),
+  });
+  assert.equal(remeasured.status, 201);
+  assert.equal(later.status, 201);
+  assert.equal(remeasured.body.replayed, false, "other metric values are a new run");
+  assert.equal(later.body.replayed, false, "another created_at is a new run");
+  assert.equal(await countRuns(model), 4);
+
+  const reused = await call("ingest", {
+    body: guideRun(model, { run_id: "gh-78" }),
+    headers: { "idempotency-key": `b-${model}` },
+  });
+  assert.equal(reused.status, 422, "a key still stands for one body");
+  assert.equal(reused.body.error, "idempotency_key_reused");
+  assert.equal(await countRuns(model), 4);
   await closeDb();
 });
