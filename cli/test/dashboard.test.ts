@@ -1,39 +1,16 @@
 // benchwatch dashboard serves the built dashboard against a project with its anon key only.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { test } from "node:test";
-import { cli, ROOT, stack, tmp } from "./helpers.ts";
+import { cli, serveDashboard, stack } from "./helpers.ts";
 
 test("dashboard serves the app and hands it the URL and the anon key, nothing more", async () => {
-  const child = spawn(process.execPath, [
-    join(ROOT, "cli/bin/benchwatch.mjs"),
-    "dashboard",
-    "--port",
-    "0",
-  ], {
-    cwd: tmp(),
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
-      SUPABASE_URL: stack("SUPABASE_URL"),
-      SUPABASE_ANON_KEY: stack("SUPABASE_ANON_KEY"),
-      SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),
-    },
+  const { url, child } = await serveDashboard({
+    SUPABASE_URL: stack("SUPABASE_URL"),
+    SUPABASE_ANON_KEY: stack("SUPABASE_ANON_KEY"),
+    SUPABASE_SERVICE_ROLE_KEY: stack("SUPABASE_SERVICE_ROLE_KEY"),
   });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = out.match(/Local URL: (http:\/\/\S+)/);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`dashboard exited ${code}: ${out}`)));
-    });
     const env = await (await fetch(`${url}/env.json`)).json();
     assert.deepEqual(env, {
       SUPABASE_URL: stack("SUPABASE_URL"),

@@ -1,6 +1,6 @@
 // Runs the real CLI (cli/bin/benchwatch.mjs) in a child process against the test stack.
 
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -123,3 +123,37 @@ export async function countRuns(model: string): Promise<number> {
 }
 
 export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+/**
+ * `benchwatch dashboard --port 0` with only the given project variables (plus PATH, HOME and
+ * npm test's temp settings), resolved once it prints its local URL. Kill the child when done.
+ */
+export async function serveDashboard(
+  project: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, "dashboard", "--port", "0"], {
+    cwd: tmp(),
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
+      ...project,
+    },
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout?.on("data", (d) => {
+        out += d;
+        const m = out.match(/Local URL: (http:\/\/\S+)/);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`dashboard exited ${code}: ${out}`)));
+    });
+    return { url, child };
+  } catch (e) {
+    child.kill("SIGTERM");
+    throw e;
+  }
+}

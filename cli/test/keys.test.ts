@@ -3,10 +3,17 @@
 // dashboard all work, and a publishable key is refused for writes as the read-only key.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, test } from "node:test";
-import { cli, closeDb, countRuns, guideFile, ROOT, stack, tmp, uniq, UUID } from "./helpers.ts";
+import {
+  cli,
+  closeDb,
+  countRuns,
+  guideFile,
+  serveDashboard,
+  stack,
+  uniq,
+  UUID,
+} from "./helpers.ts";
 
 after(closeDb);
 
@@ -70,31 +77,12 @@ test("new keys: doctor names the keys it found and reaches every function with t
 });
 
 test("new keys: dashboard hands the page the publishable key, and refuses a secret key", async () => {
-  const child = spawn(process.execPath, [
-    join(ROOT, "cli/bin/benchwatch.mjs"),
-    "dashboard",
-    "--port",
-    "0",
-  ], {
-    cwd: tmp(),
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SUPABASE_URL: stack("SUPABASE_URL"),
-      SUPABASE_PUBLISHABLE_KEY: stack("SUPABASE_PUBLISHABLE_KEY"),
-      SUPABASE_SECRET_KEY: stack("SUPABASE_SECRET_KEY"),
-    },
+  const { url, child } = await serveDashboard({
+    SUPABASE_URL: stack("SUPABASE_URL"),
+    SUPABASE_PUBLISHABLE_KEY: stack("SUPABASE_PUBLISHABLE_KEY"),
+    SUPABASE_SECRET_KEY: stack("SUPABASE_SECRET_KEY"),
   });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = out.match(/Local URL: (http:\/\/\S+)/);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`dashboard exited ${code}: ${out}`)));
-    });
     assert.deepEqual(await (await fetch(`${url}/env.json`)).json(), {
       SUPABASE_URL: stack("SUPABASE_URL"),
       SUPABASE_PUBLISHABLE_KEY: stack("SUPABASE_PUBLISHABLE_KEY"),
