@@ -105,6 +105,16 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
     new RegExp(`--direction ${metric}=higher or benchwatch policy set ${metric}`),
   );
 
+  const doctor = await cli(["doctor"]);
+  const line = doctor.stdout.split("\n").find((l) => l.includes("no declared direction"));
+  assert.ok(line?.startsWith("! "), doctor.stdout);
+  assert.ok(line.includes(metric), line);
+  assert.doesNotMatch(
+    line,
+    /\b(f1|latency_ms|analysis_cost|bits_per_byte)\b/,
+    "covered metrics are not listed",
+  );
+
   const declared = await cli([
     "push",
     "--input",
@@ -118,6 +128,8 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
   ]);
   assert.equal(declared.code, 0, declared.stdout + declared.stderr);
   assert.doesNotMatch(declared.stdout, /hint:/);
+  const doctorAfter = await cli(["doctor"]);
+  assert.doesNotMatch(doctorAfter.stdout, new RegExp(`no declared direction[^\n]*${metric}`));
   const [row] = await db()`select direction from public.metric_policies where metric = ${metric}`;
   assert.equal(row.direction, "lower");
 
