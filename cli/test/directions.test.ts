@@ -106,8 +106,8 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
   );
 
   const doctor = await cli(["doctor"]);
-  const line = doctor.stdout.split("\n").find((l) => l.includes("no declared direction"));
-  assert.ok(line?.startsWith("! "), doctor.stdout);
+  const line = doctor.stdout.split("\n").find((l) => l.includes("no declared direction")) ?? "";
+  assert.ok(line.startsWith("! "), doctor.stdout);
   assert.ok(line.includes(metric), line);
   assert.doesNotMatch(
     line,

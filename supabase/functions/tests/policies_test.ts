@@ -11,17 +11,25 @@ const metricOf = (prefix: string) => uniq(prefix).replaceAll("-", "_");
 Deno.test("ingest: a declared direction creates a policy; a conflict is 409 and stores nothing", async () => {
   const model = uniq("directions");
   const metric = metricOf("declared");
+  // Its own environment: a run is judged against the latest pinned baseline of its dataset and
+  // environment, and other tests pin the guide's.
   const first = await call("ingest", {
-    body: guideRun(model, { metrics: { [metric]: 1.0 }, metric_directions: { [metric]: "lower" } }),
+    body: guideRun(model, {
+      environment: model,
+      metrics: { [metric]: 1.0 },
+      metric_directions: { [metric]: "lower" },
+    }),
   });
   assert.equal(first.status, 201, JSON.stringify(first.body));
-  assert.equal(first.body.metrics[0].direction, "lower");
-  assert.equal(first.body.metrics[0].policy_source, "policy");
+  const verdict = first.body.metrics.find((m: { metric_name: string }) => m.metric_name === metric);
+  assert.equal(verdict.direction, "lower");
+  assert.equal(verdict.policy_source, "policy");
   const [row] = await db()`select direction from public.metric_policies where metric = ${metric}`;
   assert.equal(row.direction, "lower");
 
   const conflict = await call("ingest", {
     body: guideRun(model, {
+      environment: model,
       commit_sha: "def456",
       metrics: { [metric]: 2.0 },
       metric_directions: { [metric]: "higher" },
