@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { formatZodIssues, type Run, RunSchema } from "../../supabase/functions/_shared/schemas.ts";
+import type { Direction } from "./adapters/common.ts";
 import { ADAPTERS, detectFormat, formatList, FORMATS, GUIDE } from "./adapters/index.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -68,7 +69,12 @@ function runsOfJson(value: unknown, file: string, format: string | undefined): S
     const why = e instanceof TypeError ? `it is not ${found.describe}` : (e as Error).message;
     throw new CliError(`Check ${file} (read as ${found.name}): ${why}`, EXIT.CONFIG);
   }
-  return adapted.map(({ run, label }) => ({ run, where: `${file}#${label}` }));
+  // The file's directions travel as metric_directions: a metric no policy covers gets one,
+  // and one that conflicts with a policy is refused by the server (BW022), never applied.
+  return adapted.map(({ run, label, directions }) => ({
+    run: Object.keys(directions).length ? { ...run, metric_directions: directions } : run,
+    where: `${file}#${label}`,
+  }));
 }
 
 function expand(paths: string[]): string[] {
@@ -148,6 +154,45 @@ export function readRuns(paths: string[], options: ReadOptions = {}): SourcedRun
     run: run && typeof run === "object" && !Array.isArray(run) ? { ...run, ...series } : run,
     where,
   }));
+}
+
+/**
+ * `--direction METRIC=higher|lower`, repeatable: declares the metric's direction on every run
+ * that has the metric, over the file's own declaration (a flag wins over the file).
+ */
+export function parseDirections(specs: string[] | undefined): Record<string, Direction> {
+  const out: Record<string, Direction> = {};
+  for (const spec of specs ?? []) {
+    const m = spec.match(/^(.+)=(higher|lower)$/);
+    if (!m) {
+      throw new CliError(
+        `Use --direction METRIC=higher or METRIC=lower, e.g. --direction bits_per_byte=lower (got "${spec}")`,
+        EXIT.CONFIG,
+      );
+    }
+    out[m[1]] = m[2] as Direction;
+  }
+  return out;
+}
+
+export function withDirections(
+  sourced: SourcedRun[],
+  directions: Record<string, Direction>,
+): SourcedRun[] {
+  if (Object.keys(directions).length === 0) return sourced;
+  return sourced.map(({ run, where }) => {
+    if (!run || typeof run !== "object" || Array.isArray(run)) return { run, where };
+    const r = run as Record<string, unknown>;
+    const metrics = r.metrics && typeof r.metrics === "object" ? r.metrics : {};
+    const mine = Object.fromEntries(
+      Object.entries(directions).filter(([name]) => Object.hasOwn(metrics, name)),
+    );
+    if (Object.keys(mine).length === 0) return { run, where };
+    const declared = r.metric_directions && typeof r.metric_directions === "object"
+      ? r.metric_directions
+      : {};
+    return { run: { ...r, metric_directions: { ...declared, ...mine } }, where };
+  });
 }
 
 const FLAG_HINTS: Record<string, string> = {

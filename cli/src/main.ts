@@ -7,6 +7,8 @@ import {
   baselineList,
   baselineSet,
   baselineUnset,
+  policyList,
+  policySet,
   tokensCreate,
   tokensList,
   tokensRevoke,
@@ -80,6 +82,10 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
         "tags for experiment tracking, e.g. --tags experiment-42 temperature-0.7",
       )
       .option("--notes <text>", "free-form notes")
+      .option(
+        "--direction <metric=dir...>",
+        "declare which way is better, e.g. --direction bits_per_byte=lower (creates the metric's policy; a conflict with an existing one is an error)",
+      )
       .option("--verify", "read each run back through the API after recording it")
       .option("--fail-on-regression", "exit 1 when any run regressed against its baseline")
       .option(
@@ -127,6 +133,19 @@ is not recorded again, so after a failed or partial push run the same command ag
     ),
   )
     .action((o) => run(baselineList(o)));
+
+  const policy = p.command("policy").description(
+    "Metric policies: which way is better, the threshold and the noise floor (secret key)",
+  );
+  connectionOptions(
+    policy.command("set").argument("<metric>", "a metric name, or a pattern with * (e.g. *_ms)")
+      .description("Set a metric's direction, and its threshold and floor when given")
+      .requiredOption("--direction <dir>", "higher or lower: which way is better")
+      .option("--threshold <fraction>", "relative change a regression must exceed, e.g. 0.02")
+      .option("--floor <x>", "absolute change that is always noise"),
+  ).action((metric, o) => run(policySet(metric, o)));
+  connectionOptions(policy.command("list").description("List metric policies"))
+    .action((o) => run(policyList(o)));
 
   const tokens = p.command("tokens").description("Ingest tokens: keys that can only push runs");
   connectionOptions(

@@ -10,6 +10,31 @@ export interface MetricVerdict {
   baseline_value: number | null;
   current_value: number | null;
   relative_change: number | null;
+  /** higher or lower: which way is better. */
+  direction?: string;
+  /** policy, policy_pattern or name_rule: where the direction came from. */
+  policy_source?: string;
+}
+
+/**
+ * One line naming the metrics whose direction nobody declared (the server fell back to its
+ * name rule) and how to declare it, or null when every direction is declared.
+ */
+export function directionHint(results: RunVerdict[]): string | null {
+  const guessed = new Map<string, string>();
+  for (const r of results) {
+    for (const m of r.metrics) {
+      if (m.policy_source === "name_rule") guessed.set(m.metric_name, m.direction ?? "higher");
+    }
+  }
+  if (guessed.size === 0) return null;
+  const names = [...guessed.keys()].sort();
+  const [first] = names;
+  const shown = names.slice(0, 5).map((n) => `${n} (${guessed.get(n)})`).join(", ");
+  const more = names.length > 5 ? ` and ${names.length - 5} more` : "";
+  return `hint: the direction of ${shown}${more} was guessed from the name; declare it with ` +
+    `--direction ${first}=${guessed.get(first)} or benchwatch policy set ${first} --direction ` +
+    `${guessed.get(first)}`;
 }
 
 export interface RunVerdict {

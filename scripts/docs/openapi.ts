@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   AlertListQuerySchema,
+  PolicySetSchema,
   RegressionActionSchema,
   SeriesFilterSchema,
   SnapshotQuerySchema,
@@ -114,6 +115,7 @@ export function buildOpenApi(): Json {
         IngestBody: schema(IngestBodySchema),
         RegressionAction: schema(RegressionActionSchema),
         TokenCreate: schema(TokenCreateSchema),
+        PolicySet: schema(PolicySetSchema),
         WebhookSetup: schema(WebhookSetupSchema),
       },
     },
@@ -139,7 +141,7 @@ export function buildOpenApi(): Json {
             "201": ok(
               "The run's transaction id, snapshot id and per-metric verdict (or `{runs: [...]}`)",
             ),
-            ...problems(400, 401, 403, 405, 413, 415, 422, 429, 500, 503),
+            ...problems(400, 401, 403, 405, 409, 413, 415, 422, 429, 500, 503),
           },
         },
       },
@@ -163,6 +165,33 @@ export function buildOpenApi(): Json {
           },
           responses: {
             "201": ok("`{id, name, token, token_prefix, created_at}`"),
+            ...problems(400, 403, 413, 415, 500),
+          },
+        },
+      },
+      "/ingest/policies": {
+        get: {
+          summary: "List metric policies (service role): exact names and * patterns",
+          responses: {
+            "200": ok(
+              "`{policies: [{metric, direction, relative_threshold, absolute_floor, description, updated_at}]}`",
+            ),
+            ...problems(403, 500),
+          },
+        },
+        post: {
+          summary:
+            "Set one metric's policy (service role): its direction, and threshold and floor when given",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/PolicySet" } },
+            },
+          },
+          responses: {
+            "200": ok(
+              "`{metric, direction, relative_threshold, absolute_floor, description, updated_at}`",
+            ),
             ...problems(400, 403, 413, 415, 500),
           },
         },

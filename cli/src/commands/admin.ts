@@ -1,4 +1,4 @@
-// benchwatch baseline | tokens | webhook: the maintainer's commands, over the functions.
+// benchwatch baseline | tokens | policy | webhook: the maintainer's commands, over the functions.
 
 import { randomBytes } from "node:crypto";
 import { Api } from "../api.ts";
@@ -150,6 +150,68 @@ export async function tokensRevoke(
   const api = new Api(connection(o, "admin"));
   await api.call("ingest/tokens/" + encodeURIComponent(id), { method: "DELETE" });
   log(`✓ Revoked ingest token ${id}`);
+  return EXIT.OK;
+}
+
+interface Policy {
+  metric: string;
+  direction: "higher" | "lower";
+  relative_threshold: number | null;
+  absolute_floor: number | null;
+  description: string | null;
+}
+
+export interface PolicySetOptions extends ConnectionFlags {
+  direction?: string;
+  threshold?: string;
+  floor?: string;
+}
+
+function nonNegative(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new CliError(`Use a number of 0 or more for ${flag}: got "${v}"`, EXIT.CONFIG);
+  }
+  return n;
+}
+
+const describePolicy = (p: Policy) =>
+  `${p.metric}  ${p.direction}-is-better  threshold ${
+    p.relative_threshold === null ? "default" : `${Number(p.relative_threshold) * 100}%`
+  }  floor ${Number(p.absolute_floor ?? 0)}`;
+
+/** benchwatch policy set METRIC --direction higher|lower [--threshold F] [--floor X] */
+export async function policySet(
+  metric: string,
+  o: PolicySetOptions,
+  log = console.log,
+): Promise<ExitCode> {
+  if (o.direction !== "higher" && o.direction !== "lower") {
+    throw new CliError(
+      `Use --direction higher or --direction lower (got ${o.direction ?? "none"})`,
+      EXIT.CONFIG,
+    );
+  }
+  const body = {
+    metric,
+    direction: o.direction,
+    relative_threshold: nonNegative("--threshold", o.threshold),
+    absolute_floor: nonNegative("--floor", o.floor),
+  };
+  const api = new Api(connection(o, "admin"), { retryForMs: 0 });
+  const p = await api.call<Policy>("ingest/policies", { body });
+  log(`✓ Policy set: ${describePolicy(p)}`);
+  return EXIT.OK;
+}
+
+export async function policyList(o: ConnectionFlags, log = console.log): Promise<ExitCode> {
+  const api = new Api(connection(o, "admin"));
+  const { policies } = await api.call<{ policies: Policy[] }>("ingest/policies");
+  if (policies.length === 0) {
+    log("No metric policies yet: benchwatch policy set <metric> --direction higher|lower");
+  }
+  for (const p of policies) log(describePolicy(p));
   return EXIT.OK;
 }
 

@@ -173,6 +173,48 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
       : "benchwatch push --input results.json --environment local --commit-sha $(git rev-parse HEAD)",
   });
 
+  // Metrics whose direction nobody declared: no policy covers them (exact name or * pattern,
+  // seeded ones included), so the server judges them by its name rule. A warning: the verdict
+  // works, but "higher is better" may be a wrong guess (bits_per_byte, wer, toxicity, ...).
+  if (series.length && service && keyKind(service) === "service_role") {
+    const pol = await get(`${url}/functions/v1/ingest/policies`, service);
+    const rows = "error" in pol || !Array.isArray(pol.body.policies) ? null : pol.body.policies;
+    if (rows) {
+      const names = rows.map((p) => String(obj(p).metric));
+      const covered = (m: string) =>
+        names.some((n) =>
+          n === m ||
+          (n.includes("*") &&
+            new RegExp(
+              `^${n.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\\/-]/g, "\\$&")).join(".*")}$`,
+            ).test(m))
+        );
+      const guessed = [
+        ...new Set(
+          series.flatMap((s) =>
+            Array.isArray(s.metrics) ? s.metrics.map((m) => String(obj(m).metric)) : []
+          ),
+        ),
+      ].filter((m) => !covered(m)).sort();
+      const shown = guessed.slice(0, 10).join(", ") +
+        (guessed.length > 10 ? ` and ${guessed.length - 10} more` : "");
+      say({
+        ok: guessed.length === 0,
+        warn: true,
+        text: guessed.length
+          ? `${guessed.length} metric${
+            guessed.length === 1 ? " has" : "s have"
+          } no declared direction (judged by the name rule): ${shown}`
+          : "Every recorded metric has a declared direction",
+        fix: guessed.length
+          ? `benchwatch policy set ${guessed[0]} --direction higher|lower (or push --direction ${
+            guessed[0]
+          }=lower)`
+          : undefined,
+      });
+    }
+  }
+
   const failed = checks.filter((c) => !c.ok && !c.warn).length;
   const warned = checks.filter((c) => !c.ok && c.warn).length;
   const warnings = warned ? ` (${warned} warning${warned === 1 ? "" : "s"})` : "";

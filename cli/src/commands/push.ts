@@ -4,8 +4,15 @@ import { createHash } from "node:crypto";
 import { Api, DEFAULT_RETRY_FOR_MS, parseDuration } from "../api.ts";
 import { connection, loadEnv } from "../config.ts";
 import { CliError, EXIT, type ExitCode } from "../errors.ts";
-import { prepareRuns, readRuns, type RunDefaults } from "../inputs.ts";
 import {
+  parseDirections,
+  prepareRuns,
+  readRuns,
+  type RunDefaults,
+  withDirections,
+} from "../inputs.ts";
+import {
+  directionHint,
   markdownSummary,
   progress,
   type RunVerdict,
@@ -37,6 +44,8 @@ export interface PushOptions {
   url?: string;
   key?: string;
   retryFor?: string;
+  /** METRIC=higher|lower, declared on every run that has the metric. */
+  direction?: string[];
 }
 
 /** Inside GitHub Actions, missing run metadata comes from the job's environment. */
@@ -82,7 +91,11 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
     tags: opts.tags,
     notes: opts.notes,
   };
-  const runs = prepareRuns(readRuns(opts.input, opts), flags, githubDefaults(env));
+  const runs = prepareRuns(
+    withDirections(readRuns(opts.input, opts), parseDirections(opts.direction)),
+    flags,
+    githubDefaults(env),
+  );
   if (opts.dryRun) {
     log(
       `✓ ${runs.length} benchmark run${
@@ -165,6 +178,8 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
     log(verdictTable(r));
   }
   if (results.length > 5) log(`\n${regressed.length} of ${results.length} runs regressed`);
+  const hint = directionHint(results);
+  if (hint) log(`\n${hint}`);
   writeStepSummary(
     markdownSummary("benchwatch push", shown.length ? shown : results.slice(0, 5)),
     env,

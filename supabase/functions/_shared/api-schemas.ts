@@ -102,6 +102,16 @@ export function queryObject(params: URLSearchParams): Record<string, unknown> {
 
 export const TokenCreateSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
+/** POST /ingest/policies: set one metric's policy (an exact name or a `*` pattern). */
+export const PolicySetSchema = z.strictObject({
+  metric: z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9_.:\-\/*]+$/, {
+    message: "Use a metric name of A-Z a-z 0-9 _ . : - / (and * for a pattern)",
+  }),
+  direction: z.enum(["higher", "lower"]),
+  relative_threshold: z.number().nonnegative().optional(),
+  absolute_floor: z.number().nonnegative().optional(),
+});
+
 export const WebhookSetupSchema = z.strictObject({
   functions_url: z.url().refine((u) => /^https?:\/\//.test(u) && !u.endsWith("/"), {
     message: "Use http(s)://<project>.supabase.co/functions/v1 without a trailing slash",

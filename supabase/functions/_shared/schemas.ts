@@ -35,13 +35,16 @@ export const RunSchema = z.strictObject({
   // of repeated trials (sd / sqrt(k) is used). Keys must be metrics of the run.
   metric_stderr: z.record(MetricName, z.number().nonnegative()).optional(),
   metric_trials: z.record(MetricName, z.array(z.number()).min(2).max(1000)).optional(),
+  // Which way is better for a metric. Creates the metric's policy when none covers it; a
+  // direction that conflicts with an existing policy is refused (BW022), never applied.
+  metric_directions: z.record(MetricName, z.enum(["higher", "lower"])).optional(),
   created_at: z.iso.datetime({ offset: true })
     .refine((at) => Date.parse(at) <= Date.now() + FUTURE_SKEW_MS, {
       message: "Send a created_at no more than 5 minutes in the future",
     })
     .optional(),
 }).superRefine((run, ctx) => {
-  for (const field of ["metric_stderr", "metric_trials"] as const) {
+  for (const field of ["metric_stderr", "metric_trials", "metric_directions"] as const) {
     for (const name of Object.keys(run[field] ?? {})) {
       if (!Object.hasOwn(run.metrics, name)) {
         ctx.addIssue({

@@ -32,6 +32,8 @@ const STATUS: Record<string, [number, string]> = {
   BW019: [400, "invalid_query"],
   BW020: [400, "invalid_query"],
   BW021: [400, "invalid_query"],
+  BW022: [409, "direction_conflict"],
+  BW023: [400, "invalid_policy"],
   "22023": [400, "invalid_parameter"],
   "22P02": [400, "invalid_parameter"],
   // untranslatable_character / unsupported Unicode escape: a NUL in a string.

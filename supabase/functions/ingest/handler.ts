@@ -5,12 +5,15 @@
 //
 // Ingest tokens, service role key only:
 //   GET /ingest/tokens   POST /ingest/tokens {"name"}   DELETE /ingest/tokens/<id>
+// Metric policies, service role key only:
+//   GET /ingest/policies   POST /ingest/policies {"metric", "direction", "relative_threshold"?,
+//   "absolute_floor"?}
 
 import { classifyCaller, hashToken, type ProjectKeys } from "../_shared/auth.ts";
 import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
 import { json, preflight, problem } from "../_shared/http.ts";
-import { TokenCreateSchema } from "../_shared/api-schemas.ts";
+import { PolicySetSchema, TokenCreateSchema } from "../_shared/api-schemas.ts";
 import { formatZodIssues, parseIngestBody } from "../_shared/schemas.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 
@@ -131,6 +134,44 @@ async function tokens(req: Request, deps: IngestDeps, id: string | undefined): P
   );
 }
 
+async function policies(req: Request, deps: IngestDeps): Promise<Response> {
+  if (classifyCaller(req, deps).kind !== "service_role") {
+    await req.body?.cancel();
+    return problem(
+      403,
+      "forbidden",
+      "Permission denied: managing metric policies needs the secret key " +
+        "(SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY)",
+    );
+  }
+  const { sql } = deps;
+  if (req.method === "GET") {
+    const [r] = await sql`select benchwatch_private.list_metric_policies() as v`;
+    return json(200, { policies: r.v });
+  }
+  if (req.method === "POST") {
+    const body = await readJsonBody(req, { maxBytes: 4096 });
+    if (!body.ok) return body.response;
+    const parsed = PolicySetSchema.safeParse(body.value);
+    if (!parsed.success) {
+      return problem(
+        400,
+        "invalid_body",
+        'Send {"metric": "<name>", "direction": "higher" | "lower", "relative_threshold"?, "absolute_floor"?}',
+        { issues: formatZodIssues(parsed.error) },
+      );
+    }
+    const p = parsed.data;
+    const [r] = await sql`select benchwatch_private.set_metric_policy(${p.metric}, ${p.direction},
+      ${p.relative_threshold ?? null}::numeric, ${p.absolute_floor ?? null}::numeric) as v`;
+    return json(200, r.v);
+  }
+  await req.body?.cancel();
+  return problem(405, "method_not_allowed", "Use GET or POST /ingest/policies", undefined, {
+    allow: "GET, POST, OPTIONS",
+  });
+}
+
 export function createIngestHandler(deps: IngestDeps): (req: Request) => Promise<Response> {
   return async (req: Request): Promise<Response> => {
     const pre = preflight(req);
@@ -141,6 +182,13 @@ export function createIngestHandler(deps: IngestDeps): (req: Request) => Promise
         return await tokens(req, deps, route[1]);
       } catch (e) {
         return sqlProblem(e, "ingest tokens");
+      }
+    }
+    if (/\/policies\/?$/.test(new URL(req.url).pathname)) {
+      try {
+        return await policies(req, deps);
+      } catch (e) {
+        return sqlProblem(e, "ingest policies");
       }
     }
     if (req.method !== "POST") {

@@ -72,8 +72,8 @@ select results_eq(
   'an unlisted metric ending in latency falls back to lower-is-better by the name rule');
 select results_eq(
   $$select direction, policy_source, is_regression from detect_regression('prod-v1') where metric_name = 'bleu'$$,
-  $$values ('higher'::text, 'name_rule'::text, true)$$,
-  'an unlisted metric with no lower-is-better name is higher-is-better');
+  $$values ('higher'::text, 'policy'::text, true)$$,
+  'bleu is higher-is-better by its seeded policy (issue 20)');
 select results_eq(
   $$select is_regression from detect_regression('prod-v1') where metric_name = 'tiny_score'$$,
   $$values (true)$$,
