@@ -2,7 +2,7 @@
 // tokens and the webhook, check a setup, and serve the dashboard. It talks to the Edge
 // Functions over HTTP only.
 
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import {
   baselineList,
   baselineSet,

@@ -15,7 +15,8 @@ Commands:
   status  show what is running
   start   start the stack in the foreground with demo data; Ctrl-C stops it
   demo    load the demo history into a running stack (once)
-  test    run every test suite against a fresh stack of its own
+  test    run every test suite against a fresh stack of its own; with paths or patterns
+          (test -- <path|pattern>...), only the matching test files, on the running test stack
   bench   the performance benchmark (--quick for the CI smoke)
   hardening  the fault-injection, fuzzing and authorization tests (--soak for the 10-minute soak)
   eval    score regression detection on the labelled corpus (--quick in CI)
@@ -103,7 +104,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     case "test":
-      return await runTests();
+      return await runTests(args.slice(1));
     case "bench":
     case "hardening":
     case "eval": {
