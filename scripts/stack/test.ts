@@ -10,6 +10,7 @@ import { edgeRuntime, loadConfig } from "./config.ts";
 import { loadDemo } from "./demo.ts";
 import { exists } from "./proc.ts";
 import { run } from "./proc.ts";
+import { generateSchema, readSchema, SCHEMA_DIR, schemaDiff } from "../docs/schema.ts";
 import { down, type Stack, up } from "./stack.ts";
 
 interface Tally {
@@ -152,6 +153,30 @@ async function nodeTests(
 
 async function nodeTestFiles(root: string, dir: string): Promise<string[]> {
   return (await listFiles(`${root}/${dir}`, /\.test\.ts$/)).map((f) => f.slice(root.length + 1));
+}
+
+/** Counts a failure when docs/schema differs from a fresh generation from the stack. */
+async function schemaSnapshot(stack: Stack): Promise<void> {
+  header("schema snapshot (docs/schema)");
+  const root = stack.cfg.repoRoot;
+  const diff = schemaDiff(
+    await generateSchema(root, stack.cfg.dbUrl),
+    await readSchema(root),
+  );
+  if (diff.length === 0) {
+    console.log(`✓ ${SCHEMA_DIR} matches the migrated database`);
+  } else {
+    console.log(
+      `✗ Run \`npm run schema\` and commit ${SCHEMA_DIR}: it differs from the migrated ` +
+        `database in ${diff.length} file${diff.length === 1 ? "" : "s"}:\n  ` +
+        diff.slice(0, 20).join("\n  ") + (diff.length > 20 ? "\n  …" : ""),
+    );
+  }
+  tallies.push({
+    suite: "schema snapshot",
+    passed: diff.length ? 0 : 1,
+    failed: diff.length ? 1 : 0,
+  });
 }
 
 /** plpgsql_check through the real CLI, over our schemas (pgTAP's own functions are not ours). */
@@ -299,6 +324,7 @@ export async function runTests(args: string[] = []): Promise<number> {
   let stack: Stack | undefined;
   try {
     stack = await up("test", { say: (s) => console.log(s) });
+    await schemaSnapshot(stack);
     await dbLint(stack);
     await pgTap(stack);
     // Before anything is recorded: the dashboard's empty state and doctor on an empty
