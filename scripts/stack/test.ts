@@ -114,7 +114,28 @@ async function staticChecks(root: string): Promise<void> {
       "--logLevel",
       "warn",
     ], root);
+    await productionBundleHasNoHook(root);
   }
+}
+
+/** The chart benchmark's hook (dashboard/src/testhook.ts) must not ship in dashboard/dist. */
+async function productionBundleHasNoHook(root: string): Promise<void> {
+  const suite = "no test hook in the dashboard bundle";
+  header(suite);
+  const files = await listFiles(`${root}/dashboard/dist`, /\.(js|html)$/);
+  const hooked = [];
+  for (const f of files) {
+    if (/__benchwatch|benchTrend/.test(await Deno.readTextFile(f))) hooked.push(f);
+  }
+  const ok = files.length > 0 && hooked.length === 0;
+  console.log(
+    ok
+      ? `✓ none of the ${files.length} bundle files carries the benchmark hook`
+      : files.length === 0
+      ? "✗ Build the dashboard: dashboard/dist has no .js or .html file"
+      : `✗ Load dashboard/src/testhook.ts only in a --mode measure build: ${hooked.join(", ")}`,
+  );
+  tallies.push({ suite, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 }
 
 /**
