@@ -14,7 +14,8 @@ export function stack(name: string): string {
   const v = process.env[name];
   if (!v) {
     throw new Error(
-      `Set ${name}: run these tests through \`npm test\`, which starts the test stack`,
+      `Set ${name}: run these tests through \`npm test -- <file>\` (which starts the test ` +
+        "stack), or load the running test stack's .local/test/env into the environment",
     );
   }
   return v;

@@ -55,8 +55,14 @@ test("the three workflows exist and parse", () => {
     "deploy sets up the Supabase CLI",
   );
   assert.ok(
-    steps().some((s) => s.file === "ci.yml" && s.step.run?.trim() === "npm test"),
-    "CI runs npm test",
+    steps().some((s) => s.file === "ci.yml" && s.step.run?.trim() === "bash .ci/run"),
+    "CI runs the same gate as a developer, bash .ci/run",
+  );
+  const gate = readFileSync(join(ROOT, ".ci", "run"), "utf8").trim().split("\n");
+  assert.equal(gate.at(-1), "npm test", ".ci/run ends with npm test (its closing line last)");
+  assert.ok(
+    steps().every((s) => !/^\s*ls -la|is set: /m.test(s.step.run ?? "")),
+    "no debug step in the workflows users copy",
   );
 });
 

@@ -17,7 +17,6 @@ import {
   type ViewId,
   VIEWS,
 } from "./state";
-import { installTestHook } from "./testhook";
 import { type Ctx, emptyState, errorState, type Rendered, type View } from "./views/common";
 import { modelsView } from "./views/models";
 import { regressionsView } from "./views/regressions";
@@ -337,11 +336,15 @@ function boot(): void {
     h("div", { class: "layout" }, sidebar, panel),
   );
   sidebar.append(h("h2", { class: "sidebar-title" }, "Filters"));
-  window.addEventListener("popstate", () => {
+  globalThis.addEventListener("popstate", () => {
     state = parseState(location.search);
     refresh();
   });
-  installTestHook();
+  // The chart benchmark's hook (dashboard/test/measure.ts) is only in a `--mode measure`
+  // build: in the production bundle this branch and the module are dropped.
+  if (import.meta.env.MODE === "measure") {
+    void import("./testhook").then((m) => m.installTestHook());
+  }
   refresh();
 }
 

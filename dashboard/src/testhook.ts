@@ -1,5 +1,6 @@
 // A hook for dashboard/test/measure.ts: draws a synthetic trend straight through the chart
 // module (no API), so the draw time of a large series can be measured in a real browser.
+// Only a `vite build --mode measure` bundle loads it (main.ts); production bundles do not.
 
 import { TrendChart, type TrendInput } from "./chart";
 
@@ -58,5 +59,5 @@ async function benchTrend(n = 50_000, repeats = 5): Promise<DrawTiming> {
 }
 
 export function installTestHook(): void {
-  (window as unknown as { __benchwatch: unknown }).__benchwatch = { benchTrend };
+  (globalThis as unknown as { __benchwatch: unknown }).__benchwatch = { benchTrend };
 }

@@ -42,7 +42,7 @@ function url(query = ""): string {
   return u.toString();
 }
 
-async function rowSeries(page: Page): Promise<string[]> {
+function rowSeries(page: Page): Promise<string[]> {
   return page.$$eval(
     '[data-testid="snapshot-row"]',
     (els) => els.map((e) => (e as HTMLElement).dataset.series ?? ""),

@@ -3,9 +3,21 @@
 //     sets a performance mark when it swaps them in), median of 5 cold page loads;
 //  b) drawing a 50,000-point trend: the chart module fed directly through the page's test
 //     hook, timed with performance.now from setData to the end of uPlot's draw, median of 5.
-// Needs DASHBOARD_URL and a built dashboard served there (the local stack with demo data).
+// Needs DASHBOARD_URL and the stack serving dashboard/dist there (with demo data). The hook is
+// not in the production bundle: this script rebuilds dist with `vite build --mode measure`
+// first, and rebuilds the production bundle when it is done.
 
-import { collectErrors, launch, requireEnv } from "./helpers.ts";
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { collectErrors, DIST, launch, requireEnv } from "./helpers.ts";
+
+const viteBuild = (...extra: string[]) =>
+  execFileSync(
+    resolve(DIST, "../../node_modules/.bin/vite"),
+    ["build", "dashboard", "--logLevel", "warn", ...extra],
+    { cwd: resolve(DIST, "../.."), stdio: "inherit" },
+  );
+viteBuild("--mode", "measure");
 
 const RUNS = 5;
 const median = (xs: number[]): number => {
@@ -74,4 +86,5 @@ try {
   ));
 } finally {
   await browser.close();
+  viteBuild();
 }

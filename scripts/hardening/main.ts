@@ -1,10 +1,13 @@
 // `npm run test:hardening`: fault injection, fuzzing, an authorization audit, secret
 // hygiene and resource limits against a fresh stack of its own (profile `hardening`).
-// Each test prints its figures; RELIABILITY.md is rewritten from this run's figures.
+// Each test prints its figures; with --write-report, RELIABILITY.md is rewritten from this
+// run's figures (a plain run leaves every tracked file as it was).
 // The last line is `N passed, N failed`.
 //
+//   --write-report   rewrite RELIABILITY.md from this run (a full run only: not with --only
+//                    or --break)
 //   --soak           also run the 10-minute mixed-load soak (--soak-minutes N to shorten it)
-//   --only a,b       run only these tests (RELIABILITY.md is then not rewritten)
+//   --only a,b       run only these tests
 //   --break <name>   break one guarantee on purpose (see breaks.ts) to watch its test fail
 
 import postgres from "postgres";
@@ -49,6 +52,13 @@ export async function run(args: string[]): Promise<number> {
   const withSoak = args.includes("--soak");
   const only = flag(args, "--only")?.split(",");
   const broken = flag(args, "--break");
+  const writeReport = args.includes("--write-report");
+  if (writeReport && (only || broken)) {
+    console.error(
+      "✗ Drop --only and --break to use --write-report: RELIABILITY.md is written from a full run",
+    );
+    return 2;
+  }
   if (broken && !(broken in BREAKS)) {
     console.error(`--break takes one of: ${Object.keys(BREAKS).join(", ")}`);
     return 2;
@@ -113,11 +123,15 @@ export async function run(args: string[]): Promise<number> {
 
   const failed = results.filter((r) => r.outcome.failures.length).length;
   const wall = (Date.now() - t0) / 1000;
-  if (!only && !broken) {
+  if (writeReport) {
     await writeReliability(`${cfg.repoRoot}/RELIABILITY.md`, results, { wall, withSoak });
     console.log(`\nRELIABILITY.md written (wall time ${wall.toFixed(0)} s)`);
   } else {
-    console.log(`\nwall time ${wall.toFixed(0)} s (RELIABILITY.md left as it was)`);
+    console.log(
+      `\nwall time ${
+        wall.toFixed(0)
+      } s (RELIABILITY.md left as it was; --write-report rewrites it)`,
+    );
   }
   console.log(`${results.length - failed} passed, ${failed} failed`);
   return failed ? 1 : 0;

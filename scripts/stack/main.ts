@@ -6,6 +6,7 @@ import { clusterRunning } from "./postgres.ts";
 import { down, gatewayPid, status, up } from "./stack.ts";
 import { loadDemo } from "./demo.ts";
 import { runTests } from "./test.ts";
+import { generateSchema, SCHEMA_DIR, writeSchema } from "../docs/schema.ts";
 
 const USAGE = `Usage: deno run -A scripts/stack/main.ts <command> [--profile dev|test] [--verbose]
 
@@ -15,10 +16,12 @@ Commands:
   status  show what is running
   start   start the stack in the foreground with demo data; Ctrl-C stops it
   demo    load the demo history into a running stack (once)
-  test    run every test suite against a fresh stack of its own
+  test    run every test suite against a fresh stack of its own; with paths or patterns
+          (test -- <path|pattern>...), only the matching test files, on the running test stack
   bench   the performance benchmark (--quick for the CI smoke)
   hardening  the fault-injection, fuzzing and authorization tests (--soak for the 10-minute soak)
   eval    score regression detection on the labelled corpus (--quick in CI)
+  schema  rewrite docs/schema/ from the test stack's database (started if it is down)
 
 --verbose (up, start) prints \`supabase db push\`'s full output, not just a summary.`;
 
@@ -102,8 +105,15 @@ async function main(args: string[]): Promise<number> {
       await loadDemo(stack.env, (s) => console.log(s));
       return 0;
     }
+    case "schema": {
+      const stack = await up("test", { say: (s) => console.log(s) });
+      const files = await generateSchema(stack.cfg.repoRoot, stack.cfg.dbUrl);
+      await writeSchema(stack.cfg.repoRoot, files);
+      console.log(`wrote ${files.size} files to ${SCHEMA_DIR}/`);
+      return 0;
+    }
     case "test":
-      return await runTests();
+      return await runTests(args.slice(1));
     case "bench":
     case "hardening":
     case "eval": {

@@ -215,6 +215,23 @@ export async function applyBootstrap(cfg: StackConfig): Promise<void> {
   ], { env: { PGOPTIONS: "-c client_min_messages=warning" } });
 }
 
+/**
+ * The `test` profile only: installs the shared pgTAP helpers (the `tests` schema) after the
+ * migrations, so any pgTAP file can run alone. Idempotent.
+ */
+export async function applyTestHelpers(cfg: StackConfig): Promise<void> {
+  await run([
+    "psql",
+    cfg.dbUrl,
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-f",
+    `${cfg.repoRoot}/scripts/stack/test-helpers.sql`,
+  ], { env: { PGOPTIONS: "-c client_min_messages=warning" } });
+}
+
 /** `supabase db push --db-url`, exactly as a user deploys to hosted Supabase. */
 export async function pushMigrations(cfg: StackConfig): Promise<string> {
   const res = await run([

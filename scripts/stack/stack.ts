@@ -9,6 +9,7 @@ import {
   appliedMigrations,
   applyBootstrap,
   applyMigrationEventTriggers,
+  applyTestHelpers,
   clusterRunning,
   configureWebhook,
   pushMigrations,
@@ -27,6 +28,10 @@ export interface StackEnv {
   SUPABASE_PUBLISHABLE_KEY: string;
   SUPABASE_SECRET_KEY: string;
   DASHBOARD_URL: string;
+  /** The stack's JWT signing secret (local, throwaway): tests mint tokens with it. */
+  BENCHWATCH_JWT_SECRET: string;
+  /** The local Slack sink, where the tests read what notify-slack sent. */
+  BENCHWATCH_SLACK_SINK_URL: string;
 }
 
 export interface Stack {
@@ -44,6 +49,8 @@ export function stackEnv(cfg: StackConfig, keys: StackKeys): StackEnv {
     SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
     SUPABASE_SECRET_KEY: keys.secretKey,
     DASHBOARD_URL: `${cfg.apiUrl}/`,
+    BENCHWATCH_JWT_SECRET: keys.jwtSecret,
+    BENCHWATCH_SLACK_SINK_URL: `http://127.0.0.1:${cfg.slackSinkPort}`,
   };
 }
 
@@ -148,6 +155,10 @@ export async function upDatabase(
   const triggers = await applyMigrationEventTriggers(cfg);
   if (verbose && triggers.length) {
     say(`event triggers (supautils stand-in, as supabase_admin): ${triggers.join(", ")}`);
+  }
+  if (cfg.profile === "test") {
+    await applyTestHelpers(cfg);
+    say("database: pgTAP helpers installed (schema tests, test stack only)");
   }
   await configureWebhook(cfg, {
     functionsUrl: `${cfg.apiUrl}/functions/v1`,

@@ -1,10 +1,16 @@
 // `npm test`: every suite, against a fresh stack of its own (the `test` profile, never
 // the one `npm start` serves). Static checks, pgTAP through pg_prove, Deno tests and
 // Node tests each report their counts; the last line is `N passed, N failed`.
+//
+// `npm test -- <path or pattern>...` runs only the matching test files (pgTAP, Deno, CLI,
+// browser), on the running test stack when there is one (it is started otherwise, and left
+// up for the next run), with the same closing line.
 
 import { edgeRuntime, loadConfig } from "./config.ts";
 import { loadDemo } from "./demo.ts";
 import { exists } from "./proc.ts";
+import { run } from "./proc.ts";
+import { generateSchema, readSchema, SCHEMA_DIR, schemaDiff } from "../docs/schema.ts";
 import { down, type Stack, up } from "./stack.ts";
 
 interface Tally {
@@ -108,7 +114,28 @@ async function staticChecks(root: string): Promise<void> {
       "--logLevel",
       "warn",
     ], root);
+    await productionBundleHasNoHook(root);
   }
+}
+
+/** The chart benchmark's hook (dashboard/src/testhook.ts) must not ship in dashboard/dist. */
+async function productionBundleHasNoHook(root: string): Promise<void> {
+  const suite = "no test hook in the dashboard bundle";
+  header(suite);
+  const files = await listFiles(`${root}/dashboard/dist`, /\.(js|html)$/);
+  const hooked = [];
+  for (const f of files) {
+    if (/__benchwatch|benchTrend/.test(await Deno.readTextFile(f))) hooked.push(f);
+  }
+  const ok = files.length > 0 && hooked.length === 0;
+  console.log(
+    ok
+      ? `✓ none of the ${files.length} bundle files carries the benchmark hook`
+      : files.length === 0
+      ? "✗ Build the dashboard: dashboard/dist has no .js or .html file"
+      : `✗ Load dashboard/src/testhook.ts only in a --mode measure build: ${hooked.join(", ")}`,
+  );
+  tallies.push({ suite, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 }
 
 /**
@@ -149,6 +176,30 @@ async function nodeTestFiles(root: string, dir: string): Promise<string[]> {
   return (await listFiles(`${root}/${dir}`, /\.test\.ts$/)).map((f) => f.slice(root.length + 1));
 }
 
+/** Counts a failure when docs/schema differs from a fresh generation from the stack. */
+async function schemaSnapshot(stack: Stack): Promise<void> {
+  header("schema snapshot (docs/schema)");
+  const root = stack.cfg.repoRoot;
+  const diff = schemaDiff(
+    await generateSchema(root, stack.cfg.dbUrl),
+    await readSchema(root),
+  );
+  if (diff.length === 0) {
+    console.log(`✓ ${SCHEMA_DIR} matches the migrated database`);
+  } else {
+    console.log(
+      `✗ Run \`npm run schema\` and commit ${SCHEMA_DIR}: it differs from the migrated ` +
+        `database in ${diff.length} file${diff.length === 1 ? "" : "s"}:\n  ` +
+        diff.slice(0, 20).join("\n  ") + (diff.length > 20 ? "\n  …" : ""),
+    );
+  }
+  tallies.push({
+    suite: "schema snapshot",
+    passed: diff.length ? 0 : 1,
+    failed: diff.length ? 1 : 0,
+  });
+}
+
 /** plpgsql_check through the real CLI, over our schemas (pgTAP's own functions are not ours). */
 async function dbLint(stack: Stack): Promise<void> {
   header("supabase db lint");
@@ -179,9 +230,10 @@ async function dbLint(stack: Stack): Promise<void> {
   tallies.push({ suite: "supabase db lint", passed: clean ? 1 : 0, failed: clean ? 0 : 1 });
 }
 
-async function pgTap(stack: Stack): Promise<void> {
+async function pgTap(stack: Stack, only?: string[]): Promise<void> {
   header("pgTAP (pg_prove)");
-  const files = await listFiles(`${stack.cfg.repoRoot}/supabase/tests/database`, /\.test\.sql$/);
+  const files = only ??
+    await listFiles(`${stack.cfg.repoRoot}/supabase/tests/database`, /\.test\.sql$/);
   if (files.length === 0) {
     tallies.push({ suite: "pgTAP", passed: 0, failed: 1 });
     console.log("✗ no pgTAP files found under supabase/tests/database");
@@ -225,12 +277,7 @@ async function denoTests(
   const root = stack.cfg.repoRoot;
   const { code, output } = await stream(
     [opts.deno, "test", "--allow-all", "--no-prompt", ...opts.flags, ...opts.paths],
-    {
-      ...stack.env,
-      ...opts.env,
-      BENCHWATCH_JWT_SECRET: stack.keys.jwtSecret,
-      BENCHWATCH_SLACK_SINK_URL: `http://127.0.0.1:${stack.cfg.slackSinkPort}`,
-    },
+    { ...stack.env, ...opts.env },
     root,
   );
   const summary = stripAnsi(output).match(/(\d+) passed[^|\n]*\| (\d+) failed/g)?.pop();
@@ -283,7 +330,9 @@ async function checkTmpClean(tmp: string): Promise<void> {
   await Deno.remove(tmp, { recursive: true });
 }
 
-export async function runTests(): Promise<number> {
+export async function runTests(args: string[] = []): Promise<number> {
+  const patterns = args.filter((a) => !a.startsWith("--"));
+  if (patterns.length > 0) return await runSelected(patterns);
   const started = performance.now();
   const cfg = loadConfig("test");
   // A fresh database every run: stop whatever a crashed run left, then wipe it.
@@ -296,6 +345,7 @@ export async function runTests(): Promise<number> {
   let stack: Stack | undefined;
   try {
     stack = await up("test", { say: (s) => console.log(s) });
+    await schemaSnapshot(stack);
     await dbLint(stack);
     await pgTap(stack);
     // Before anything is recorded: the dashboard's empty state and doctor on an empty
@@ -334,7 +384,10 @@ export async function runTests(): Promise<number> {
     );
   }
   await checkTmpClean(tmp);
+  return summary(started);
+}
 
+function summary(started: number): number {
   header("summary");
   for (const t of tallies) {
     console.log(
@@ -346,4 +399,132 @@ export async function runTests(): Promise<number> {
   console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+/** Deno's default test file names: `test.ts`, `*_test.ts`, `*.test.ts` (and js/mjs/tsx…). */
+const DENO_TEST = /(^|[_.])test\.(ts|tsx|mts|js|mjs|jsx)$/;
+
+/** Every test file, by how it runs (paths relative to the repo root, sorted). */
+async function catalogue(root: string) {
+  const rel = (files: string[]) => files.map((f) => f.slice(root.length + 1));
+  const cli = await nodeTestFiles(root, "cli/test");
+  return {
+    pgTap: rel(await listFiles(`${root}/supabase/tests/database`, /\.test\.sql$/)),
+    denoEdge: rel(await listFiles(`${root}/supabase/functions`, DENO_TEST)),
+    denoTooling: rel([
+      ...await listFiles(`${root}/supabase/tests`, DENO_TEST),
+      ...await listFiles(`${root}/scripts`, DENO_TEST),
+    ]),
+    cliEmpty: cli.filter((f) => EMPTY_DB_CLI_TESTS.includes(f)),
+    browserEmpty: ["dashboard/test/empty.test.ts"],
+    cli: cli.filter((f) => !EMPTY_DB_CLI_TESTS.includes(f)),
+    browser: ["dashboard/test/dashboard.test.ts"],
+    freshClone: ["dashboard/test/fresh-clone.test.ts"],
+  };
+}
+
+/** Whether the database holds any run (the empty-database tests need none). */
+async function hasRuns(stack: Stack): Promise<boolean> {
+  const res = await run([
+    "psql",
+    stack.cfg.dbUrl,
+    "-X",
+    "-q",
+    "-A",
+    "-t",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    "select exists (select 1 from public.benchmark_transactions)",
+  ]);
+  return res.stdout.trim() === "t";
+}
+
+/**
+ * `npm test -- <path or pattern>...`: the test files whose repo-relative path equals or
+ * contains one of the patterns, on the running test stack (started if it is not, and left
+ * up). The empty-database tests get a fresh stack if the running one holds runs; the tests
+ * that read the demo history get it loaded first (once).
+ */
+async function runSelected(patterns: string[]): Promise<number> {
+  const started = performance.now();
+  const cfg = loadConfig("test");
+  const root = cfg.repoRoot;
+  // npm runs scripts from the repo root; INIT_CWD is where `npm test` was typed.
+  const cwd = Deno.env.get("INIT_CWD") || Deno.cwd();
+  const wanted = patterns.map((p) => {
+    const abs = p.startsWith("/") ? p : `${cwd}/${p}`;
+    const normalized = abs.startsWith(`${root}/`) ? abs.slice(root.length + 1) : p;
+    return normalized.replace(/^\.\//, "");
+  });
+  const all = await catalogue(root);
+  const pick = (files: string[]) =>
+    files.filter((f) => wanted.some((w) => f === w || f.includes(w)));
+  const sel = Object.fromEntries(
+    Object.entries(all).map(([k, v]) => [k, pick(v)]),
+  ) as typeof all;
+  const count = Object.values(sel).reduce((a, v) => a + v.length, 0);
+  if (count === 0) {
+    console.log(
+      `✗ No test file matches ${patterns.join(", ")}: give a path (e.g. ` +
+        "supabase/tests/database/02-guide.test.sql) or part of one (e.g. ingest_test)",
+    );
+    tallies.push({ suite: "selection", passed: 0, failed: 1 });
+    return summary(started);
+  }
+  console.log(`running ${count} test file${count === 1 ? "" : "s"}:`);
+  for (const files of Object.values(sel)) for (const f of files) console.log(`  ${f}`);
+
+  header("test stack");
+  let stack: Stack;
+  try {
+    stack = await up("test", { say: (s) => console.log(s) });
+    if ((sel.cliEmpty.length || sel.browserEmpty.length) && await hasRuns(stack)) {
+      console.log("the empty-database tests need a database with no runs: recreating the stack");
+      await down("test", () => {});
+      await Deno.remove(cfg.dir, { recursive: true });
+      stack = await up("test", { say: (s) => console.log(s) });
+    }
+    console.log(`the test stack stays up (\`npm run local:down -- --profile test\` stops it)`);
+  } catch (e) {
+    console.error(`✗ ${(e as Error).message}`);
+    tallies.push({ suite: "test stack", passed: 0, failed: 1 });
+    return summary(started);
+  }
+  // After the stack is up: its own processes keep the system temp dir.
+  await Deno.remove(`${cfg.dir}/tmp`, { recursive: true }).catch(() => {});
+  const tmp = await privateTmp(cfg.dir);
+  try {
+    if (sel.pgTap.length) await pgTap(stack, sel.pgTap);
+    if (sel.browserEmpty.length) await nodeTests(stack, "browser (empty db)", sel.browserEmpty);
+    if (sel.cliEmpty.length) await nodeTests(stack, "CLI (empty db)", sel.cliEmpty);
+    if (sel.denoEdge.length) {
+      const edge = edgeRuntime(root);
+      await denoTests(stack, "Deno tests (functions, edge Deno)", {
+        deno: edge.deno,
+        flags: edge.flags,
+        env: edge.env,
+        paths: sel.denoEdge,
+      });
+    }
+    if (sel.denoTooling.length) {
+      await denoTests(stack, "Deno tests (tooling)", {
+        deno: Deno.execPath(),
+        flags: [`--config=${root}/deno.json`],
+        paths: sel.denoTooling,
+      });
+    }
+    if (sel.cli.length || sel.browser.length) {
+      header("demo data");
+      await loadDemo(stack.env, (s) => console.log(s));
+    }
+    if (sel.cli.length) await nodeTests(stack, "CLI (node)", sel.cli);
+    if (sel.browser.length) await nodeTests(stack, "browser", sel.browser);
+    if (sel.freshClone.length) await nodeTests(stack, "fresh clone", sel.freshClone);
+  } catch (e) {
+    console.error(`✗ ${(e as Error).message}`);
+    tallies.push({ suite: "test run", passed: 0, failed: 1 });
+  }
+  await checkTmpClean(tmp);
+  return summary(started);
 }

@@ -6,7 +6,7 @@ import { ago, num, pct, shortSha, utc } from "../format";
 import { hasFilters, range, seriesId, seriesQuery } from "../state";
 import { badge, type Ctx, noMatch, nothing, panelHeader, type Rendered } from "./common";
 
-export async function loadSnapshot(ctx: Ctx): Promise<SnapshotSeries[]> {
+export function loadSnapshot(ctx: Ctx): Promise<SnapshotSeries[]> {
   const { since, until } = range(ctx.state);
   return ctx.api.snapshot({ ...seriesQuery(ctx.state), tags: ctx.state.tags, since, until });
 }

@@ -1,11 +1,12 @@
 // What the HTTP-level tests need from the stack `npm test` brought up. Each value comes
-// from the environment the test runner sets (the same names as `.local/env`).
+// from the environment the test runner sets: the test stack's env file, .local/test/env.
 
 export function stackEnv(name: string): string {
   const v = Deno.env.get(name);
   if (!v) {
     throw new Error(
-      `Set ${name}: run these tests through \`npm test\`, which starts the test stack`,
+      `Set ${name}: run these tests through \`npm test -- <file>\` (which starts the test ` +
+        "stack), or load the running test stack's .local/test/env into the environment",
     );
   }
   return v;

@@ -1,13 +1,12 @@
--- Shared pgTAP helpers for the benchwatch suite. Unlike the other files this one
--- COMMITs, so the helpers exist for every file that pg_prove runs after it (in
--- sorted order). It is idempotent and touches no benchwatch data.
+-- Shared pgTAP helpers for the benchwatch suite, in a `tests` schema. The stack applies this
+-- file to the `test` profile only, after the migrations (scripts/stack/stack.ts), so every
+-- pgTAP file can use them whichever files run and in whatever order. It is idempotent and
+-- touches no benchwatch data; hosted projects never get it.
 begin;
 set local client_min_messages = warning;
 
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-
-select plan(3);
 
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
@@ -113,9 +112,4 @@ comment on function tests.use_immediate_alert_policy() is
 revoke execute on all functions in schema tests from public, anon, authenticated, service_role;
 grant execute on function tests.rls_enabled(text), tests.authenticate_as(text) to anon, authenticated, service_role;
 
-select has_function('tests', 'rls_enabled', array['text'], 'helper tests.rls_enabled(schema) exists');
-select has_function('tests', 'authenticate_as', array['text'], 'helper tests.authenticate_as(role) exists');
-select has_function('tests', 'run', array['text', 'jsonb', 'jsonb'], 'helper tests.run(model, metrics, overrides) exists');
-
-select * from finish();
 commit;

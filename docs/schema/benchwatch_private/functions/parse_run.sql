@@ -1,0 +1,55 @@
+CREATE OR REPLACE FUNCTION benchwatch_private.parse_run (
+  p_run             jsonb,
+  p_idempotency_key text
+)
+  RETURNS benchwatch_private.run_input
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_key text := nullif(pg_catalog.btrim(p_idempotency_key), '');
+  v_key_hash bytea;
+  v_first_request bytea;
+  r benchwatch_private.run_input;
+begin
+  r := benchwatch_private.parse_run_fields(p_run, null);
+  r.identity_kind := 'run_identity';
+  r.identity_hash := benchwatch_private.run_identity_hash(r);
+  if v_key is null then
+    return r;
+  end if;
+
+  v_key_hash := pg_catalog.sha256(pg_catalog.convert_to('idempotency-key:' || v_key, 'UTF8'));
+  -- A key that identified a run before this migration still does (record_runs replays it,
+  -- or refuses it with BW009 for a different run).
+  if exists (select 1 from benchwatch_private.run_identities i
+             where i.identity_hash = v_key_hash and i.kind = 'idempotency_key') then
+    r.identity_kind := 'idempotency_key';
+    r.identity_hash := v_key_hash;
+    return r;
+  end if;
+
+  -- Waits for a concurrent transaction that claimed the same key, then compares with it.
+  insert into benchwatch_private.idempotency_keys (key_hash, request_hash)
+  values (v_key_hash, r.request_hash)
+  on conflict (key_hash) do nothing;
+  if not found then
+    select k.request_hash into v_first_request
+    from benchwatch_private.idempotency_keys k
+    where k.key_hash = v_key_hash;
+    if v_first_request <> r.request_hash then
+      raise exception using
+        errcode = 'BW009',
+        message = 'Cannot record run: this Idempotency-Key was already used with a different run',
+        hint = 'Use a new Idempotency-Key for a different run.';
+    end if;
+  end if;
+  return r;
+end
+$function$;
+
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) TO "postgres", "service_role";
+
+COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) FROM PUBLIC;

@@ -1,0 +1,43 @@
+CREATE TYPE "benchwatch_private"."run_metric" AS (
+  "ord"                     integer,
+  "tx_id"                   uuid,
+  "model_version"           text,
+  "model_provider"          text,
+  "dataset_version"         text,
+  "prompt_version"          text,
+  "environment"             text,
+  "created_at"              timestamp WITH time zone,
+  "dataset_size"            integer,
+  "is_latest"               boolean,
+  "metric_name"             text,
+  "status"                  text,
+  "is_regression"           boolean,
+  "baseline_value"          numeric,
+  "current_value"           numeric,
+  "absolute_change"         numeric,
+  "relative_change"         numeric,
+  "direction"               text,
+  "relative_threshold"      numeric,
+  "absolute_floor"          numeric,
+  "policy_source"           text,
+  "baseline_snapshot_id"    uuid,
+  "baseline_transaction_id" uuid,
+  "baseline_model_version"  text,
+  "baseline_prompt_version" text,
+  "baseline_pinned_at"      timestamp WITH time zone,
+  "prompt_mismatch"         boolean,
+  "reported"                numeric,
+  "trials"                  numeric[],
+  "own"                     numeric,
+  "reference_value"         numeric,
+  "noise"                   numeric,
+  "z"                       numeric,
+  "out_of_control"          boolean,
+  "back_in_control"         boolean,
+  "confirmed_out"           boolean,
+  "confirmed_back"          boolean
+);
+
+GRANT USAGE ON TYPE "benchwatch_private"."run_metric" TO "postgres";
+
+COMMENT ON TYPE "benchwatch_private"."run_metric" IS 'One metric of one run in record_runs: the run, its comparison with the baseline (compare_runs), what it said about its own sampling error, and its noise-aware verdict (assess_runs).';
