@@ -10,9 +10,17 @@ declare
   v_key text := nullif(pg_catalog.btrim(p_idempotency_key), '');
   v_key_hash bytea;
   v_first_request bytea;
+  v_directions jsonb;
   r benchwatch_private.run_input;
 begin
+  -- metric_directions is applied here and is no field of the run itself (nor of its hashes).
+  if pg_catalog.jsonb_typeof(p_run) = 'object' and p_run ? 'metric_directions' then
+    v_directions := p_run -> 'metric_directions';
+    p_run := p_run - 'metric_directions';
+  end if;
   r := benchwatch_private.parse_run_fields(p_run, null);
+  perform benchwatch_private.apply_metric_directions(v_directions, r.metrics);
+
   r.identity_kind := 'run_identity';
   r.identity_hash := benchwatch_private.run_identity_hash(r);
   if v_key is null then
@@ -20,7 +28,7 @@ begin
   end if;
 
   v_key_hash := pg_catalog.sha256(pg_catalog.convert_to('idempotency-key:' || v_key, 'UTF8'));
-  -- A key that identified a run before this migration still does (record_runs replays it,
+  -- A key that identified a run before 20261201120000 still does (record_runs replays it,
   -- or refuses it with BW009 for a different run).
   if exists (select 1 from benchwatch_private.run_identities i
              where i.identity_hash = v_key_hash and i.kind = 'idempotency_key') then
@@ -50,6 +58,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
+COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields), applies its metric_directions (apply_metric_directions: BW022 on a conflict) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) FROM PUBLIC;
