@@ -110,6 +110,10 @@ async function main(args: string[]): Promise<number> {
       const files = await generateSchema(stack.cfg.repoRoot, stack.cfg.dbUrl);
       await writeSchema(stack.cfg.repoRoot, files);
       console.log(`wrote ${files.size} files to ${SCHEMA_DIR}/`);
+      console.log(
+        "the test stack stays up for `npm test -- <file>`; stop it with " +
+          "`npm run local:down -- --profile test`",
+      );
       return 0;
     }
     case "test":

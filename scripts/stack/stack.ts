@@ -292,10 +292,21 @@ export async function down(
   await stopGateway(cfg);
   await stopCluster(cfg);
   const ports = [cfg.apiPort, cfg.slackSinkPort, cfg.dbPort];
-  await waitFor(`ports ${ports.join(", ")} to be free`, async () => {
-    for (const p of ports) if (await portOpen(p)) return false;
-    return true;
-  }, 15_000);
+  try {
+    await waitFor(`ports ${ports.join(", ")} to be free`, async () => {
+      for (const p of ports) if (await portOpen(p)) return false;
+      return true;
+    }, 15_000);
+  } catch {
+    const busy = [];
+    for (const p of ports) if (await portOpen(p)) busy.push(p);
+    const prefix = profile === "dev" ? "BENCHWATCH_" : `BENCHWATCH_${profile.toUpperCase()}_`;
+    throw new Error(
+      `Free ports ${busy.join(", ")}: another program holds them, e.g. the ${profile} stack of ` +
+        `another checkout (stop it there: npm run local:down -- --profile ${profile}), or pick ` +
+        `other ports with ${prefix}DB_PORT, ${prefix}API_PORT and ${prefix}SLACK_SINK_PORT`,
+    );
+  }
   say(`stopped the ${profile} stack (ports ${ports.join(", ")} are free)`);
 }
 
