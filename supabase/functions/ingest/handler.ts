@@ -92,15 +92,35 @@ async function authorize(req: Request, deps: IngestDeps): Promise<Response | nul
   }
 }
 
-async function tokens(req: Request, deps: IngestDeps, id: string | undefined): Promise<Response> {
-  if (classifyCaller(req, deps).kind !== "service_role") {
-    await req.body?.cancel();
+/**
+ * The management endpoints (tokens, policies) take only the secret (or service role) key: no
+ * credential, or a key that is not the project's, is 401; any other credential is 403.
+ */
+async function requireSecretKey(
+  req: Request,
+  deps: IngestDeps,
+  what: string,
+): Promise<Response | null> {
+  const kind = classifyCaller(req, deps).kind;
+  if (kind === "service_role") return null;
+  await req.body?.cancel();
+  const needs = "the secret key (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY)";
+  if (kind === "none") {
+    return problem(401, "missing_credentials", `Send ${needs}: Authorization: Bearer <key>`);
+  }
+  if (kind === "unknown_key") {
     return problem(
-      403,
-      "forbidden",
-      "Permission denied: managing ingest tokens needs SUPABASE_SERVICE_ROLE_KEY",
+      401,
+      "invalid_key",
+      `Use a valid key: this API key is not one of the project's keys; ${what} needs ${needs}`,
     );
   }
+  return problem(403, "forbidden", `Permission denied: ${what} needs ${needs}`);
+}
+
+async function tokens(req: Request, deps: IngestDeps, id: string | undefined): Promise<Response> {
+  const denied = await requireSecretKey(req, deps, "managing ingest tokens");
+  if (denied) return denied;
   const { sql } = deps;
   if (req.method === "GET" && !id) {
     const [r] = await sql`select benchwatch_private.list_ingest_tokens() as v`;
@@ -135,15 +155,8 @@ async function tokens(req: Request, deps: IngestDeps, id: string | undefined): P
 }
 
 async function policies(req: Request, deps: IngestDeps): Promise<Response> {
-  if (classifyCaller(req, deps).kind !== "service_role") {
-    await req.body?.cancel();
-    return problem(
-      403,
-      "forbidden",
-      "Permission denied: managing metric policies needs the secret key " +
-        "(SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY)",
-    );
-  }
+  const denied = await requireSecretKey(req, deps, "managing metric policies");
+  if (denied) return denied;
   const { sql } = deps;
   if (req.method === "GET") {
     const [r] = await sql`select benchwatch_private.list_metric_policies() as v`;

@@ -86,8 +86,13 @@ Deno.test("ingest/policies: set and list with the secret or service role key, no
 
   for (const as of ["anon", "publishable", "none"] as Credential[]) {
     const denied = await call("ingest/policies", { as, body: { metric, direction: "lower" } });
-    assert.ok([401, 403].includes(denied.status), `${as}: ${denied.status}`);
+    // No credential is 401 (authenticate); a read-only key is 403 (not allowed).
+    assert.equal(denied.status, as === "none" ? 401 : 403, `${as}: ${denied.status}`);
+    assert.equal(denied.body.error, as === "none" ? "missing_credentials" : "forbidden");
   }
+  const tokensUnauthenticated = await call("ingest/tokens", { as: "none" });
+  assert.equal(tokensUnauthenticated.status, 401);
+  assert.equal(tokensUnauthenticated.body.error, "missing_credentials");
   const [token] = await db()`select benchwatch_private.create_ingest_token('policies test') as t`;
   const byToken = await call("ingest/policies", {
     as: { bearer: token.t.token },
