@@ -1,4 +1,4 @@
-// Metric directions from CI (issue 20): the adapters' directions are sent as
+// Metric directions from CI: the adapters' directions are sent as
 // metric_directions, `--direction` declares one, a conflict with a policy is refused, push
 // hints at metrics whose direction was only guessed, and `policy set` / `policy list`.
 

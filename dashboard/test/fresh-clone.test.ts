@@ -23,7 +23,7 @@ import { type Browser, collectErrors, launch, screenshot } from "./helpers.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 // A fixed path inside this checkout's .local: if PostgreSQL must keep its data elsewhere
-// (see scripts/stack/postgres.ts), the same place is reused run after run.
+// (see local/stack/postgres.ts), the same place is reused run after run.
 const COPY = join(ROOT, ".local", "fresh-clone");
 // Fifty above the test stack's ports: stack_test.ts takes ten above, and 20-40 above are
 // the bench, hardening and eval stacks' defaults.

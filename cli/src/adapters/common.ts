@@ -13,7 +13,7 @@ export interface AdaptedRun {
   label: string;
   /**
    * Each metric's direction as the file gives it. Not sent yet: the ingest payload has no
-   * metric_directions field until a later step of issue 20 adds it.
+   * metric_directions field until the server accepts it.
    */
   directions: Record<string, Direction>;
 }

@@ -22,7 +22,7 @@ import {
 
 /**
  * These tests pin down DELIVERY (webhook, Slack, retries, sweeper), not the detection policy
- * (pgTAP 20-noise-aware-detection and DETECTION.md do). Under the default noise-aware policy
+ * (pgTAP 20-noise-aware-detection and docs/detection.md do). Under the default noise-aware policy
  * the guide's single regressing run (dataset_size 100) is within noise and opens no alert, so
  * this file runs under the immediate policy (every run beyond tolerance opens, one run back
  * resolves) and the last test restores the defaults.

@@ -1,6 +1,6 @@
 // The local gateway behaves like a hosted project's function edge: every function folder
 // is served at /functions/v1/<name>. The platform's verify_jwt check itself is unit-tested
-// in scripts/gateway/verify-jwt_test.ts: no function uses it any more.
+// in local/gateway/verify-jwt_test.ts: no function uses it any more.
 
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";

@@ -1,4 +1,4 @@
-// metric_directions and /ingest/policies over HTTP (issue 20): a declared direction creates
+// metric_directions and /ingest/policies over HTTP: a declared direction creates
 // a policy, a conflicting one is 409 with a problem body naming both and stores nothing, and
 // `policy set` / `policy list` work with both secret key kinds and no other.
 

@@ -1,4 +1,4 @@
-// Concurrency check for the SQL core (issue 3, Done-when 10), outside pgTAP
+// Concurrency check for the SQL core, outside pgTAP
 // because it needs many real connections at once: 32 connections record runs of
 // one series with shuffled created_at. Afterwards the series' snapshot must point
 // at the newest run by created_at, and every run must be in the log exactly once,

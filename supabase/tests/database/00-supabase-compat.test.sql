@@ -1,6 +1,6 @@
 -- The Supabase compatibility surface the migrations rely on: roles and their attributes,
 -- auth helpers, the extensions schema, pg_cron, and the SQL APIs of pg_net and vault.
--- On hosted Supabase these come with the platform; locally scripts/local/supabase-compat.sql
+-- On hosted Supabase these come with the platform; locally local/compat/supabase-compat.sql
 -- provides them, and this file proves it does so faithfully.
 begin;
 create extension if not exists pgtap with schema extensions;

@@ -1,4 +1,4 @@
--- The shared pgTAP helpers (scripts/stack/test-helpers.sql) are installed by the test stack,
+-- The shared pgTAP helpers (local/stack/test-helpers.sql) are installed by the test stack,
 -- not by a test file that must sort first: every file, run alone or with the others, finds
 -- them.
 begin;

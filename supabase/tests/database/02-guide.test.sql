@@ -1,4 +1,4 @@
--- The setup guide's SQL, verbatim: Step 5/6, Test 2, Test 3 (Done-when 1), the
+-- The setup guide's SQL, verbatim: Step 5/6, Test 2, Test 3, the
 -- "Set Baseline Example", and the "Performance Optimization" section.
 begin;
 set local client_min_messages = warning;
@@ -82,7 +82,7 @@ select results_eq(
   $$values ('abc123'::text, 0.895::numeric)$$,
   'Test 3: the pinned baseline kept its metrics');
 
--- Issue 9: the ALERT policy is noise-aware. With dataset_size 100 these drops lie
+-- The ALERT policy is noise-aware. With dataset_size 100 these drops lie
 -- within sampling noise (and one run is never confirmation), so no alert opens;
 -- detect_regression still says TRUE above, and says within_noise.
 select is((select count(*)::int from regression_alerts where model_version = 'test-v1.0' and status = 'open'), 0,

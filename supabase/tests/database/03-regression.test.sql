@@ -1,4 +1,4 @@
--- Regression rules (Done-when 2 and 3): a candidate model against production's
+-- Regression rules: a candidate model against production's
 -- pinned baseline, never across dataset_version, directions, thresholds,
 -- absolute floors, missing metrics and prompt_version differences.
 begin;
@@ -73,7 +73,7 @@ select results_eq(
 select results_eq(
   $$select direction, policy_source, is_regression from detect_regression('prod-v1') where metric_name = 'bleu'$$,
   $$values ('higher'::text, 'policy'::text, true)$$,
-  'bleu is higher-is-better by its seeded policy (issue 20)');
+  'bleu is higher-is-better by its seeded policy');
 select results_eq(
   $$select is_regression from detect_regression('prod-v1') where metric_name = 'tiny_score'$$,
   $$values (true)$$,

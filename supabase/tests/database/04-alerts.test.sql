@@ -1,4 +1,4 @@
--- Alert lifecycle (Done-when 4): opened by a regressing run, not duplicated by
+-- Alert lifecycle: opened by a regressing run, not duplicated by
 -- the next bad run, resolved by a good run, each in the run's own transaction;
 -- a rolled-back run leaves no alert. Each event has its own delivery state.
 begin;
@@ -8,7 +8,7 @@ set local search_path = public, extensions;
 
 select plan(22);
 
--- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
+-- Alerts wait for confirmation and must be beyond noise. This file
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.

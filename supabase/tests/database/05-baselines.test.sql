@@ -1,4 +1,4 @@
--- Baselines (Done-when 5): pinned metrics survive later runs, a second pin
+-- Baselines: pinned metrics survive later runs, a second pin
 -- replaces the first, unpin works, at most one baseline per series - whether
 -- pinned by the guide's UPDATE or by pin_baseline().
 begin;

@@ -1,4 +1,4 @@
--- Idempotency at the SQL level (Done-when 6; issue 16): the same run identity (run_id,
+-- Idempotency at the SQL level: the same run identity (run_id,
 -- commit_sha, series, metrics, and created_at when given) returns the same transaction
 -- uuid and writes nothing new, whatever Idempotency-Key it comes with; the same key with
 -- another run is refused; re-measurements are new runs.
@@ -59,7 +59,7 @@ select is((select count(*)::int from benchmark_transactions where model_version 
   'the retry writes nothing');
 
 -- The key is not the identity: the same run under a new key replays the first answer
--- (issue 16: a re-run job or a new invocation makes a new key).
+-- (a re-run job or a new invocation makes a new key).
 insert into ids (name, verdict) values ('key-3', benchwatch_private.record_run(
   '{"commit_sha": "k1", "model_version": "idem-v2", "model_provider": "openai", "dataset_version": "d", "prompt_version": "p", "environment": "ci", "metrics": {"f1": 0.5}}',
   'key-def'));
@@ -127,7 +127,7 @@ select is((select verdict -> 'runs' -> 3 ->> 'transaction_id' from ids where nam
 select is((select count(*)::int from benchmark_transactions where model_version = 'idem-v2'), 6,
   'the batch records its two new runs once each');
 
--- A key that identified a run before issue 16 (kind idempotency_key) still replays it.
+-- A key that identified a run under the old key-only identity (kind idempotency_key) still replays it.
 insert into benchwatch_private.run_identities (identity_hash, kind, request_hash, transaction_id, response)
 select sha256(convert_to('idempotency-key:legacy-key', 'UTF8')), 'idempotency_key', r.request_hash, r.transaction_id, r.response
 from benchwatch_private.run_identities r

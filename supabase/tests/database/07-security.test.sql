@@ -1,4 +1,4 @@
--- Row level security, privileges and advisor-equivalent checks (Done-when 7).
+-- Row level security, privileges and advisor-equivalent checks.
 -- anon and authenticated read what the dashboard reads and write nothing;
 -- service_role writes through the API; security definer functions are private.
 begin;

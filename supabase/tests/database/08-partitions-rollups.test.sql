@@ -1,4 +1,4 @@
--- Partitions, rollups and archival (Done-when 8): runs far in the past and the
+-- Partitions, rollups and archival: runs far in the past and the
 -- future insert fine and end up in monthly partitions; mv_daily_stats refreshes
 -- concurrently with the right averages; the pg_cron jobs exist; archival moves
 -- exactly the old rows and keeps them.

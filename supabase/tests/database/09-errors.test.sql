@@ -1,4 +1,4 @@
--- Errors (Done-when 9): every SQLSTATE the API raises, with its message, as
+-- Errors: every SQLSTATE the API raises, with its message, as
 -- listed in docs/error-codes.md. Bad runs write nothing.
 begin;
 set local client_min_messages = warning;

@@ -1,4 +1,4 @@
--- Batch ingest (issue 4, ingest): ingest_runs records 1 to 1000 runs all or
+-- Batch ingest: ingest_runs records 1 to 1000 runs all or
 -- nothing, answers per run in input order, derives a per-run Idempotency-Key
 -- for batches, and re-raises a run's error with its SQLSTATE and its index.
 begin;

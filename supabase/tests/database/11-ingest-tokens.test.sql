@@ -1,4 +1,4 @@
--- Ingest tokens (issue 4, auth): shown once, stored only as a SHA-256 hash,
+-- Ingest tokens: shown once, stored only as a SHA-256 hash,
 -- listed without secrets, authenticated by hash, revocable.
 begin;
 set local client_min_messages = warning;

@@ -1,4 +1,4 @@
--- The database webhook (issue 4): settings in vault, Standard Webhooks
+-- The database webhook: settings in vault, Standard Webhooks
 -- signatures, and a deferred trigger that queues at most one signed pg_net
 -- request per transaction, only when the transaction opened or resolved alerts.
 -- Deferred triggers fire at COMMIT; these tests end in ROLLBACK, so each scenario
@@ -11,7 +11,7 @@ set local search_path = public, extensions;
 
 select plan(42);
 
--- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
+-- Alerts wait for confirmation and must be beyond noise. This file
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.

@@ -1,4 +1,4 @@
--- Alert delivery (issue 4, notify-slack and the sweeper): claiming due events
+-- Alert delivery (notify-slack and the sweeper): claiming due events
 -- with a lease, grouped per run; recording outcomes with backoff; every attempt
 -- logged; webhook-id de-duplication; the pg_cron sweeper; acknowledgement.
 begin;
@@ -8,7 +8,7 @@ set local search_path = public, extensions;
 
 select plan(54);
 
--- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
+-- Alerts wait for confirmation and must be beyond noise. This file
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.

@@ -1,4 +1,4 @@
--- The read API behind the `regressions` and `benchmarks` functions (issue 4):
+-- The read API behind the `regressions` and `benchmarks` functions:
 -- run and commit verdicts from the stored answers, alert lists with filters,
 -- filter values, the current snapshot with deltas (the guide's Test 3), metric
 -- trends (raw and daily) with baseline and alerts, and the series list.
@@ -9,7 +9,7 @@ set local search_path = public, extensions;
 
 select plan(63);
 
--- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
+-- Alerts wait for confirmation and must be beyond noise. This file
 -- pins down the alert LIFECYCLE (open, continue, resolve, transactions, delivery
 -- state), so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.

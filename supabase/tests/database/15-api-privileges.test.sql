@@ -1,4 +1,4 @@
--- Privileges of the Edge Functions' SQL API (issue 4): every function is a
+-- Privileges of the Edge Functions' SQL API: every function is a
 -- security definer in the private schema with a pinned search_path, callable by
 -- service_role only; anon and authenticated get 42501 from each of them.
 begin;

@@ -6,7 +6,7 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(9);
 
--- Issue 9: alerts now wait for confirmation and must be beyond noise. This file
+-- Alerts wait for confirmation and must be beyond noise. This file
 -- counts regressed runs from the alerts, so it runs under the immediate policy: every run beyond tolerance is out
 -- of control, one run confirms, one run back within tolerance resolves.
 select tests.use_immediate_alert_policy();

@@ -1,4 +1,4 @@
--- Issue 9: noise-aware alerting. The guide's verdict (detect_regression's
+-- Noise-aware alerting. The guide's verdict (detect_regression's
 -- is_regression) is unchanged; what opens and resolves regression_alerts now needs
 -- the change beyond tolerance AND beyond noise, confirmed over consecutive runs,
 -- and resolves with hysteresis.
@@ -114,7 +114,7 @@ select is(jsonb_array_length(pg_temp.r('nz-step', 10, '{"f1": 0.80, "latency_ms"
   'a further regressing run continues the open alert');
 select is(pg_temp.all_alerts('nz-step', 'f1'), 1, 'the step opened exactly one alert');
 -- latency needs 4 out-of-control runs (transient hiccups come in pairs, and a pair plus
--- one noisy run must not open; issue 19 raised this from 3).
+-- one noisy run must not open; the robust detection migration raised this from 3).
 select pg_temp.r('nz-step', 11, '{"f1": 0.80, "latency_ms": 150}');
 select pg_temp.r('nz-step', 12, '{"f1": 0.80, "latency_ms": 150}');
 select pg_temp.r('nz-step', 13, '{"f1": 0.80, "latency_ms": 150}');
@@ -132,9 +132,9 @@ select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 
 from generate_series(8, 9) as k;
 select is(pg_temp.all_alerts('nz-drift', 'f1'), 0,
   'two runs barely past tolerance (0.852, 0.846 against a reference of 0.898) are not yet evidence');
--- Issue 19: the drift's runs within tolerance are part of the reference period (the first
+-- The drift's runs within tolerance are part of the reference period (the first
 -- 30 runs), so the reference's spread counts them as a slow wander of the level; the
--- alert comes two runs later than with issue 9's rule (0.840), on the fifth run past
+-- alert comes two runs later than with the first noise-aware rule (0.840), on the fifth run past
 -- tolerance, 12 runs into the drift.
 select pg_temp.r('nz-drift', 7 + k, jsonb_build_object('f1', 0.900 - 0.006 * k, 'latency_ms', 100))
 from generate_series(10, 11) as k;
@@ -217,9 +217,9 @@ select pg_temp.r('nz-cand', 2, '{"f1": 0.80}', 5000, '{"dataset_version": "ds-ca
 select is((select baseline_model_version from regression_alerts where model_version = 'nz-cand' and metric_name = 'f1' and status = 'open'),
   'nz-prod', 'the second opens the alert, against production''s pinned run');
 
--- 9. Issue 19: noisy series. The values were drawn once (scripts/eval/corpus.ts' rng and
---    gauss, seeds 2 and 5) and are fixed here; the issue 9 rule opened alerts on both
---    (latency at runs 6, 47 and 68; recall at run 28). DETECTION.md gives the rates over
+-- 9. Noisy series. The values were drawn once (tools/eval/corpus.ts' rng and
+--    gauss, seeds 2 and 5) and are fixed here; the first noise-aware rule opened alerts on both
+--    (latency at runs 6, 47 and 68; recall at run 28). docs/detection.md gives the rates over
 --    many such series.
 create temp table nz_noisy (i int primary key, lat numeric, p numeric, r numeric, f numeric) on commit drop;
 insert into nz_noisy

@@ -1,4 +1,4 @@
--- Issue 7, target 5: the current snapshot answers one page of series, and
+-- Read API at scale: the current snapshot answers one page of series, and
 -- compare_runs (the set-based compare_run behind it) gives every run exactly the
 -- verdict compare_run gives it alone, whatever runs share the call.
 begin;

@@ -1,4 +1,4 @@
--- record_runs (issue 7, batch ingest): a batch is recorded round by round (the k-th run
+-- record_runs (batch ingest): a batch is recorded round by round (the k-th run
 -- of each series in round k), and every answer, observation and alert is the one that
 -- recording the same runs one by one with record_run, in batch order, gives.
 --

@@ -1,4 +1,4 @@
--- metric_directions and metric policies (issue 20): a run's declared direction creates a
+-- metric_directions and metric policies: a run's declared direction creates a
 -- policy for a metric none covers, the same direction changes nothing, a different one is
 -- BW022 and stores nothing; set_metric_policy / list_metric_policies; seeded directions.
 begin;
