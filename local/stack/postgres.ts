@@ -49,6 +49,22 @@ async function ensureDbRoot(cfg: StackConfig): Promise<string> {
   return await Deno.realPath(dbRoot);
 }
 
+/**
+ * Removes a stopped stack's folder, and the /var/tmp folder its `db` link points to when the
+ * cluster had to live there (see ensureDbRoot), so a wiped stack leaves nothing behind.
+ */
+export async function wipeStackDir(cfg: StackConfig): Promise<void> {
+  const dbRoot = `${cfg.dir}/db`;
+  const linked = await Deno.lstat(dbRoot).then((s) => s.isSymlink, () => false);
+  if (linked) {
+    const target = await Deno.readLink(dbRoot);
+    if (target.startsWith("/var/tmp/benchwatch-")) {
+      await Deno.remove(target, { recursive: true }).catch(() => {});
+    }
+  }
+  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+}
+
 /** The data directory as the postgres user must name it: the real path, not through a link. */
 async function realDataDir(cfg: StackConfig): Promise<string> {
   try {

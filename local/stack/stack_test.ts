@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { loadConfig } from "./config.ts";
 import { pidAlive, portOpen, readPid, run } from "./proc.ts";
 import { down, up } from "./stack.ts";
+import { wipeStackDir } from "./postgres.ts";
 
 const PROFILE = `selftest${Deno.env.get("BENCHWATCH_TEST_API_PORT") ?? ""}`;
 // Ten above the test stack's own ports, so parallel test runs on other ports never collide.
@@ -39,7 +40,7 @@ Deno.test({
   async fn() {
     useSelftestProfile();
     const cfg = loadConfig(PROFILE);
-    await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+    await wipeStackDir(cfg);
     try {
       const first = await up(PROFILE, { say: quiet });
       const env = await Deno.readTextFile(cfg.envFile);
@@ -143,6 +144,9 @@ Deno.test({
     }
     assert.equal(await portOpen(cfg.apiPort), false);
     assert.equal(await portOpen(cfg.dbPort), false);
+    // The throwaway profile's folder (and a /var/tmp cluster, if it needed one) goes too.
+    await wipeStackDir(cfg);
+    assert.equal(await Deno.stat(cfg.dir).then(() => true, () => false), false);
   },
 });
 

@@ -12,6 +12,7 @@ import { exists } from "./proc.ts";
 import { run } from "./proc.ts";
 import { generateSchema, readSchema, SCHEMA_DIR, schemaDiff } from "../../tools/docs/schema.ts";
 import { down, type Stack, up } from "./stack.ts";
+import { wipeStackDir } from "./postgres.ts";
 
 interface Tally {
   suite: string;
@@ -338,7 +339,7 @@ export async function runTests(args: string[] = []): Promise<number> {
   const cfg = loadConfig("test");
   // A fresh database every run: stop whatever a crashed run left, then wipe it.
   await down("test", () => {});
-  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  await wipeStackDir(cfg);
   const tmp = await privateTmp(cfg.dir);
   await staticChecks(cfg.repoRoot);
 
@@ -484,7 +485,7 @@ async function runSelected(patterns: string[]): Promise<number> {
     if ((sel.cliEmpty.length || sel.browserEmpty.length) && await hasRuns(stack)) {
       console.log("the empty-database tests need a database with no runs: recreating the stack");
       await down("test", () => {});
-      await Deno.remove(cfg.dir, { recursive: true });
+      await wipeStackDir(cfg);
       stack = await up("test", { say: (s) => console.log(s) });
     }
     console.log(`the test stack stays up (\`npm run local:down -- --profile test\` stops it)`);

@@ -16,6 +16,7 @@ import postgres from "postgres";
 import { loadConfig, type StackConfig } from "../../local/stack/config.ts";
 import { readPid } from "../../local/stack/proc.ts";
 import { down, up } from "../../local/stack/stack.ts";
+import { wipeStackDir } from "../../local/stack/postgres.ts";
 import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
 
@@ -828,7 +829,7 @@ export async function run(args: string[]): Promise<number> {
   say(`${plan.quick ? "quick smoke" : "full benchmark"}; load average ${loadBefore.join(" ")}`);
   say(`wiping ${cfg.dir} and bringing up a fresh bench stack`);
   await down("bench", () => {}).catch(() => {});
-  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  await wipeStackDir(cfg);
   const stack = await up("bench", { say: (s) => say(s.split("\n")[0]) });
   const sql = postgres(cfg.dbUrl, { max: 4, onnotice: () => {} });
   const ctx: Ctx = {

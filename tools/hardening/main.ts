@@ -13,6 +13,7 @@
 import postgres from "postgres";
 import { loadConfig } from "../../local/stack/config.ts";
 import { down, up } from "../../local/stack/stack.ts";
+import { wipeStackDir } from "../../local/stack/postgres.ts";
 import { loadWebhookSecret } from "../../local/stack/keys.ts";
 import { applyBreak, BREAKS } from "./breaks.ts";
 import { dbRestart, functionsRestart } from "./load.ts";
@@ -68,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
   const t0 = Date.now();
 
   await down(PROFILE, () => {}).catch(() => {});
-  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  await wipeStackDir(cfg);
   console.log(`hardening: fresh stack in ${cfg.dir} (api ${cfg.apiPort}, db ${cfg.dbPort})`);
   const stack = await up(PROFILE, { say: (s) => console.log(`  ${s}`) });
   const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 8, onnotice: () => {} });
