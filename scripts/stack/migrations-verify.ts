@@ -162,7 +162,7 @@ async function projectAt(root: string, dir: string, rev?: string): Promise<void>
   }
 }
 
-async function sideConfig(base: string, name: string): Promise<StackConfig> {
+function sideConfig(base: string, name: string): StackConfig {
   const test = loadConfig("test");
   const dir = `${base}/${name}`;
   const port = freePort();
@@ -288,39 +288,51 @@ async function cliDiff(root: string, from: StackConfig, to: StackConfig): Promis
   return res.stdout.trim();
 }
 
-function section(title: string, diff: string): boolean {
-  const empty = diff.trim() === "";
-  console.log(`\n== ${title}: ${empty ? "no difference" : "DIFFERENT"}`);
-  if (!empty) console.log(diff.trimEnd());
-  return empty;
+export interface VerifyOptions {
+  /** Where the clusters and projects go (wiped first); default `.local/migrations-verify`. */
+  base?: string;
+  /** Called with both project folders before anything is built (the tests add a migration). */
+  prepare?: (oldDir: string, newDir: string) => Promise<void>;
+  /** Where the report goes; default stdout. */
+  say?: (s: string) => void;
 }
 
-export async function verifyMigrations(args: string[]): Promise<number> {
+export async function verifyMigrations(
+  args: string[],
+  opts: VerifyOptions = {},
+): Promise<number> {
   const keep = args.includes("--keep");
   const rest = args.filter((a) => !a.startsWith("--"));
   const root = loadConfig("test").repoRoot;
   const rev = await oldRevision(root, rest[0]);
-  const base = `${root}/.local/migrations-verify`;
+  const base = opts.base ?? `${root}/.local/migrations-verify`;
   await Deno.remove(base, { recursive: true }).catch(() => {});
   await Deno.mkdir(base, { recursive: true });
-  const say = (s: string) => console.log(s);
+  const say = opts.say ?? ((s: string) => console.log(s));
+  const section = (title: string, diff: string): boolean => {
+    const empty = diff.trim() === "";
+    say(`\n== ${title}: ${empty ? "no difference" : "DIFFERENT"}`);
+    if (!empty) say(diff.trimEnd());
+    return empty;
+  };
 
   const sides: Side[] = [
     {
       name: "old",
       label: `supabase/migrations at ${rev.slice(0, 12)}`,
       projectDir: `${base}/old-project`,
-      cfg: await sideConfig(base, "old"),
+      cfg: sideConfig(base, "old"),
     },
     {
       name: "new",
       label: "supabase/migrations in the working tree",
       projectDir: `${base}/new-project`,
-      cfg: await sideConfig(base, "new"),
+      cfg: sideConfig(base, "new"),
     },
   ];
   await projectAt(root, sides[0].projectDir, rev);
   await projectAt(root, sides[1].projectDir);
+  await opts.prepare?.(sides[0].projectDir, sides[1].projectDir);
   const [oldSide, newSide] = sides;
   let same = true;
   try {
@@ -371,13 +383,13 @@ export async function verifyMigrations(args: string[]): Promise<number> {
       for (const side of sides) await stopCluster(side.cfg).catch(() => {});
       await Deno.remove(base, { recursive: true }).catch(() => {});
     } else {
-      console.log(
+      say(
         `\nkept: old ${oldSide.cfg.dbUrl}, new ${newSide.cfg.dbUrl} (data in ${base}; ` +
           "stop them with pg_ctl -D <dir>/db/data stop)",
       );
     }
   }
-  console.log(
+  say(
     same
       ? `\nOK: the working tree's migrations build the same database as ${rev.slice(0, 12)}'s.`
       : `\nDIFFERENT: the working tree's migrations do not build the same database as ${
