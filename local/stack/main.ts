@@ -7,6 +7,7 @@ import { down, gatewayPid, status, up } from "./stack.ts";
 import { loadDemo } from "./demo.ts";
 import { runTests } from "./test.ts";
 import { generateSchema, SCHEMA_DIR, writeSchema } from "../../tools/docs/schema.ts";
+import { verifyMigrations } from "../../tools/migrations/verify.ts";
 
 const USAGE = `Usage: deno run -A local/stack/main.ts <command> [--profile dev|test] [--verbose]
 
@@ -22,6 +23,11 @@ Commands:
   hardening  the fault-injection, fuzzing and authorization tests (--soak for the 10-minute soak)
   eval    score regression detection on the labelled corpus (--quick in CI)
   schema  rewrite docs/schema/ from the test stack's database (started if it is down)
+  migrations-verify [<rev>] [--keep]
+          build one database from the migrations at <rev> (default: the parent of the last
+          commit that changed supabase/migrations) and one from the working tree's, on two
+          throwaway clusters, and show every difference (CLI diff both ways, pg_dump, ACLs,
+          comments, policies, triggers, cron jobs, rows); exits 1 if any
 
 --verbose (up, start) prints \`supabase db push\`'s full output, not just a summary.`;
 
@@ -118,6 +124,8 @@ async function main(args: string[]): Promise<number> {
     }
     case "test":
       return await runTests(args.slice(1));
+    case "migrations-verify":
+      return await verifyMigrations(args.slice(1));
     case "bench":
     case "hardening":
     case "eval": {

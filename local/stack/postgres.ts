@@ -6,7 +6,7 @@
 import type { StackConfig } from "./config.ts";
 import { exists, isRoot, pidAlive, run, waitFor } from "./proc.ts";
 
-const PG_BIN = Deno.env.get("BENCHWATCH_PG_BIN") || "/usr/lib/postgresql/15/bin";
+export const PG_BIN = Deno.env.get("BENCHWATCH_PG_BIN") || "/usr/lib/postgresql/15/bin";
 
 function asPostgres(cmd: string[]): string[] {
   // From / so that postgres never needs to enter a checkout it may not be allowed into.
@@ -248,8 +248,14 @@ export async function applyTestHelpers(cfg: StackConfig): Promise<void> {
   ], { env: { PGOPTIONS: "-c client_min_messages=warning" } });
 }
 
-/** `supabase db push --db-url`, exactly as a user deploys to hosted Supabase. */
-export async function pushMigrations(cfg: StackConfig): Promise<string> {
+/**
+ * `supabase db push --db-url`, exactly as a user deploys to hosted Supabase. `projectDir`
+ * (default the repo) is the folder whose `supabase/migrations` is pushed.
+ */
+export async function pushMigrations(
+  cfg: StackConfig,
+  projectDir = cfg.repoRoot,
+): Promise<string> {
   const res = await run([
     `${cfg.repoRoot}/node_modules/.bin/supabase`,
     "db",
@@ -257,7 +263,7 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
     "--db-url",
     `${cfg.dbUrl}?sslmode=disable`,
     "--workdir",
-    cfg.repoRoot,
+    projectDir,
     "--yes",
   ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
   return (res.stderr + res.stdout).trim();
@@ -287,8 +293,11 @@ export async function appliedMigrations(cfg: StackConfig): Promise<number> {
  * then creates, as supabase_admin, each event trigger the migrations declare, with the
  * event, tags and function of the last migration that declares it.
  */
-export async function applyMigrationEventTriggers(cfg: StackConfig): Promise<string[]> {
-  const dir = `${cfg.repoRoot}/supabase/migrations`;
+export async function applyMigrationEventTriggers(
+  cfg: StackConfig,
+  projectDir = cfg.repoRoot,
+): Promise<string[]> {
+  const dir = `${projectDir}/supabase/migrations`;
   const files = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name)
     .filter((n) => n.endsWith(".sql")).sort();
   const declared = new Map<string, string>();

@@ -1,128 +1,154 @@
--- Why: issue 7, targets 2 and 3 (ingest throughput). A batch of runs was recorded one
--- run at a time: ingest_runs called record_run per run, and record_run ran ~15 statements
--- per run (~5 ms of SQL with six metrics; pg_stat_statements on the bench database: the
--- assessment ~2.2 ms, the log insert ~0.2-1.3 ms, the comparison ~0.8 ms, the observation
--- insert ~0.4 ms, the snapshot upsert ~0.3 ms, identities and answer ~0.5 ms), so a
--- backfill of 100,000 runs took five minutes.
+-- Ingest: recording runs, one SQL call per request, in one transaction.
 --
--- record_runs records a batch with the same statements, each once per "round" instead of
--- once per run. Runs of different series never read what the other writes (detection
--- reads the run's own series; the baselines it compares with change only when pinned), so
--- the first run of every series in the batch forms round 1, the second round 2, and so on;
--- within a series runs keep their batch order, and each round sees what the rounds
--- before it wrote. The verdicts, alerts and answers are those of recording the runs one by
--- one in batch order (the pgTAP suite and eval:detection pin them).
---
--- * parse_run: the validation record_run did, for one run, into a benchwatch_private.run_input.
--- * assess_runs: assess_run for many runs at once (record_runs calls it once per round).
--- * record_runs: validates every run in order (an error names runs[i] in a batch), claims
---   identities in one statement (sorted by hash, so two concurrent batches take them in
---   the same order), then records the claimed runs round by round.
--- * record_run is record_runs with one run; ingest_runs calls record_runs once.
+-- * `record_runs` (and `record_run` for one) validate and record a batch: the append-only
+--   transaction row, the series snapshot, the per-metric observations and the alerts opened
+--   or resolved, and return each run's verdict. `ingest_runs` is the ingest function's batch
+--   entry (1 to 1000 runs, all or nothing). `upsert_benchmark_result` is the setup guide's
+--   14-argument API over the same path. parse_run and its helpers validate a run's fields
+--   with the stable error codes of docs/error-codes.md.
+-- * Run identity: a run is identified by its content (run_id, commit_sha, series, metrics),
+--   kept in `benchwatch_private.run_identities` with its first answer, so a retry replays
+--   that answer and never duplicates a row.
+-- * Idempotency: an Idempotency-Key header is kept (hashed) in
+--   `benchwatch_private.idempotency_keys` with the request's hash; the same key with a
+--   different body is refused.
 
-create type benchwatch_private.run_input as (
-  ord integer,
-  round integer,
-  tx_id uuid,
-  identity_hash bytea,
-  identity_kind text,
-  request_hash bytea,
-  commit_sha text,
-  branch_name text,
-  model_version text,
-  model_provider text,
-  dataset_version text,
-  dataset_size integer,
-  prompt_version text,
-  environment text,
-  run_id text,
-  triggered_by text,
-  metrics jsonb,
-  duration_seconds numeric,
-  tags text[],
-  notes text,
-  created_at timestamptz,
-  metric_stderr jsonb,
-  metric_trials jsonb
+-- Types ---------------------------------------------------------------------------------------
+
+CREATE TYPE "benchwatch_private"."run_input" AS (
+  "ord"              integer,
+  "round"            integer,
+  "tx_id"            uuid,
+  "identity_hash"    bytea,
+  "identity_kind"    text,
+  "request_hash"     bytea,
+  "commit_sha"       text,
+  "branch_name"      text,
+  "model_version"    text,
+  "model_provider"   text,
+  "dataset_version"  text,
+  "dataset_size"     integer,
+  "prompt_version"   text,
+  "environment"      text,
+  "run_id"           text,
+  "triggered_by"     text,
+  "metrics"          jsonb,
+  "duration_seconds" numeric,
+  "tags"             text[],
+  "notes"            text,
+  "created_at"       timestamp WITH time zone,
+  "metric_stderr"    jsonb,
+  "metric_trials"    jsonb
 );
 
-comment on type benchwatch_private.run_input is
-  'One run of a batch, validated by parse_run: its position (ord), its round in record_runs, the transaction id it gets if new, its identity and request hashes, and its fields.';
+COMMENT ON TYPE "benchwatch_private"."run_input" IS 'One run of a batch, validated by parse_run: its position (ord), its round in record_runs, the transaction id it gets if new, its identity and request hashes, and its fields.';
 
-create type benchwatch_private.assess_input as (
-  ord integer,
-  model_version text,
-  model_provider text,
-  dataset_version text,
-  prompt_version text,
-  environment text,
-  transaction_id uuid,
-  as_of timestamptz,
-  baseline_transaction_id uuid,
-  baseline_snapshot_id uuid,
-  metric text,
-  value numeric,
-  own_stderr numeric,
-  direction text,
-  relative_threshold numeric,
-  absolute_floor numeric,
-  baseline_value numeric
+-- Tables --------------------------------------------------------------------------------------
+
+CREATE TABLE "benchwatch_private"."run_identities" (
+  "identity_hash"  bytea                    NOT NULL,
+  "kind"           text                     NOT NULL,
+  "request_hash"   bytea                    NOT NULL,
+  "transaction_id" uuid                     NOT NULL,
+  "response"       jsonb                    NOT NULL DEFAULT '{}'::jsonb,
+  "created_at"     timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT "run_identities_kind_valid" CHECK ((kind = ANY (ARRAY['idempotency_key'::text, 'run_identity'::text]))),
+  CONSTRAINT "run_identities_pkey" PRIMARY KEY (identity_hash)
 );
 
-comment on type benchwatch_private.assess_input is
-  'One metric of one run for assess_runs: the run (ord, series, transaction, time, baseline), the metric''s value and own standard error, its comparison policy and its baseline value.';
+ALTER TABLE "benchwatch_private"."run_identities"
+  ENABLE ROW LEVEL SECURITY;
 
-create type benchwatch_private.run_metric as (
-  ord integer,
-  tx_id uuid,
-  model_version text,
-  model_provider text,
-  dataset_version text,
-  prompt_version text,
-  environment text,
-  created_at timestamptz,
-  dataset_size integer,
-  is_latest boolean,
-  metric_name text,
-  status text,
-  is_regression boolean,
-  baseline_value numeric,
-  current_value numeric,
-  absolute_change numeric,
-  relative_change numeric,
-  direction text,
-  relative_threshold numeric,
-  absolute_floor numeric,
-  policy_source text,
-  baseline_snapshot_id uuid,
-  baseline_transaction_id uuid,
-  baseline_model_version text,
-  baseline_prompt_version text,
-  baseline_pinned_at timestamptz,
-  prompt_mismatch boolean,
-  reported numeric,
-  trials numeric[],
-  own numeric,
-  reference_value numeric,
-  noise numeric,
-  z numeric,
-  out_of_control boolean,
-  back_in_control boolean,
-  confirmed_out boolean,
-  confirmed_back boolean
+CREATE INDEX run_identities_transaction_id_idx ON benchwatch_private.run_identities USING btree (transaction_id);
+
+COMMENT ON TABLE "benchwatch_private"."run_identities" IS 'Idempotency records: the identity of every recorded run (Idempotency-Key, or run_id + commit + series + metrics) and the answer it got.';
+
+CREATE TABLE "benchwatch_private"."idempotency_keys" (
+  "key_hash"     bytea                    NOT NULL,
+  "request_hash" bytea                    NOT NULL,
+  "created_at"   timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT "idempotency_keys_pkey" PRIMARY KEY (key_hash)
 );
 
-comment on type benchwatch_private.run_metric is
-  'One metric of one run in record_runs: the run, its comparison with the baseline (compare_runs), what it said about its own sampling error, and its noise-aware verdict (assess_runs).';
+ALTER TABLE "benchwatch_private"."idempotency_keys"
+  ENABLE ROW LEVEL SECURITY;
 
--- parse_run -----------------------------------------------------------------------------
+COMMENT ON TABLE "benchwatch_private"."idempotency_keys" IS 'Every Idempotency-Key used to record a run (the SHA-256 of ''idempotency-key:'' || key; in a batch the key is <key>#<index>) and the SHA-256 of the run it was used with, so the same key with a different run is refused (BW009).';
 
-create function benchwatch_private.parse_run(p_run jsonb, p_idempotency_key text)
-returns benchwatch_private.run_input
-language plpgsql
-volatile
-set search_path = ''
-as $$
+-- Functions -----------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION benchwatch_private.parse_run (
+  p_run             jsonb,
+  p_idempotency_key text
+)
+  RETURNS benchwatch_private.run_input
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_key text := nullif(pg_catalog.btrim(p_idempotency_key), '');
+  v_key_hash bytea;
+  v_first_request bytea;
+  v_directions jsonb;
+  r benchwatch_private.run_input;
+begin
+  -- metric_directions is applied here and is no field of the run itself (nor of its hashes).
+  if pg_catalog.jsonb_typeof(p_run) = 'object' and p_run ? 'metric_directions' then
+    v_directions := p_run -> 'metric_directions';
+    p_run := p_run - 'metric_directions';
+  end if;
+  r := benchwatch_private.parse_run_fields(p_run, null);
+  perform benchwatch_private.apply_metric_directions(v_directions, r.metrics);
+
+  r.identity_kind := 'run_identity';
+  r.identity_hash := benchwatch_private.run_identity_hash(r);
+  if v_key is null then
+    return r;
+  end if;
+
+  v_key_hash := pg_catalog.sha256(pg_catalog.convert_to('idempotency-key:' || v_key, 'UTF8'));
+  -- A key that identified a run before 20261201120000 still does (record_runs replays it,
+  -- or refuses it with BW009 for a different run).
+  if exists (select 1 from benchwatch_private.run_identities i
+             where i.identity_hash = v_key_hash and i.kind = 'idempotency_key') then
+    r.identity_kind := 'idempotency_key';
+    r.identity_hash := v_key_hash;
+    return r;
+  end if;
+
+  -- Waits for a concurrent transaction that claimed the same key, then compares with it.
+  insert into benchwatch_private.idempotency_keys (key_hash, request_hash)
+  values (v_key_hash, r.request_hash)
+  on conflict (key_hash) do nothing;
+  if not found then
+    select k.request_hash into v_first_request
+    from benchwatch_private.idempotency_keys k
+    where k.key_hash = v_key_hash;
+    if v_first_request <> r.request_hash then
+      raise exception using
+        errcode = 'BW009',
+        message = 'Cannot record run: this Idempotency-Key was already used with a different run',
+        hint = 'Use a new Idempotency-Key for a different run.';
+    end if;
+  end if;
+  return r;
+end
+$function$;
+
+COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields), applies its metric_directions (apply_metric_directions: BW022 on a conflict) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.parse_run_fields (
+  p_run             jsonb,
+  p_idempotency_key text
+)
+  RETURNS benchwatch_private.run_input
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
 declare
   v_fields constant text[] := array[
     'commit_sha', 'branch_name', 'model_version', 'model_provider', 'dataset_version',
@@ -208,273 +234,73 @@ begin
   r.tx_id := gen_random_uuid();
   return r;
 end
-$$;
+$function$;
 
-comment on function benchwatch_private.parse_run(jsonb, text) is
-  'Validates one run as record_run does (BW001-BW008 errors) and returns its fields, its identity (the Idempotency-Key, else run_id, commit, series and metrics) and request hashes, and a new transaction id.';
-revoke execute on function benchwatch_private.parse_run(jsonb, text) from public, anon, authenticated;
-grant execute on function benchwatch_private.parse_run(jsonb, text) to service_role;
+COMMENT ON FUNCTION "benchwatch_private"."parse_run_fields"(jsonb, text) IS 'Validates one run (BW001-BW008 errors) and returns its fields, its request hash and a new transaction id. parse_run adds the run''s identity.';
 
--- assess_runs ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION "benchwatch_private"."parse_run_fields"(jsonb, text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
-create function benchwatch_private.assess_runs(p_items benchwatch_private.assess_input[])
-returns table (
-  ord integer,
-  metric_name text,
-  reference_value numeric,
-  reference_runs integer,
-  change numeric,
-  series_noise numeric,
-  noise numeric,
-  z numeric,
-  beyond_tolerance boolean,
-  beyond_noise boolean,
-  out_of_control boolean,
-  back_in_control boolean,
-  confirmed_out boolean,
-  confirmed_back boolean,
-  baseline_noise numeric,
-  baseline_z numeric,
-  baseline_beyond_noise boolean
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."parse_run_fields"(jsonb, text) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.run_identity_hash (
+  p_run benchwatch_private.run_input
 )
-language plpgsql
-stable
-rows 100
-set search_path = ''
--- Its plan is costly to make and the same for every batch: make it once per session.
-set plan_cache_mode = force_generic_plan
-as $$
-#variable_conflict use_column
-begin
-  return query
-  with items as (
-    select i.*, b.created_at as base_created,
-           coalesce(b.model_version = i.model_version and b.model_provider = i.model_provider
-                    and b.prompt_version = i.prompt_version and b.environment = i.environment
-                    and b.dataset_version = i.dataset_version, false) as same_series
-    from pg_catalog.unnest(p_items) as i
-    left join public.benchmark_snapshots b on b.id = i.baseline_snapshot_id
-  ),
-  pols as materialized (
-    select d.metric, pol.*
-    from (select distinct it.metric from items it) as d
-    cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
-  ),
-  m as (
-    select it.ord, it.model_version, it.model_provider, it.dataset_version, it.prompt_version,
-           it.environment, it.transaction_id, it.as_of, it.baseline_transaction_id,
-           it.base_created, it.same_series,
-           it.metric, it.value as val, it.own_stderr as own, it.direction, it.relative_threshold as rel,
-           it.absolute_floor as floor, it.baseline_value as base_val,
-           pol.sensitivity, pol.confirmation_runs, pol.min_history, pol.history_window,
-           pol.resolve_fraction, pol.reference_runs,
-           case when it.base_created is not null then bo.own_stderr end as base_se
-    from items it
-    join pols pol on pol.metric = it.metric
-    left join benchwatch_private.metric_observations bo
-      on bo.transaction_id = it.baseline_transaction_id and bo.metric_name = it.metric
-  ),
-  calc as materialized (
-    select m.*, hs.sigma, hs.hist_n, rf.r, rf.m as ref_n, pv.n as prev_n, pv.all_out, pv.all_back,
-           case when m.direction = 'higher' then rf.r - m.val else m.val - rf.r end as bad,
-           case when m.direction = 'higher' then m.base_val - m.val else m.val - m.base_val end as bad_b
-    from m
-    -- The series' own noise: robust spread of successive differences over its last
-    -- history_window in-control runs, once there are min_history of them.
-    cross join lateral (
-      select case when pg_catalog.count(*) >= m.min_history
-                  then (1.4826 * (pg_catalog.percentile_cont(0.5) within group (order by d.d::float8))
-                        / pg_catalog.sqrt(2::float8))::numeric end as sigma,
-             pg_catalog.count(*)::integer as hist_n
-      from (
-        select pg_catalog.abs(h.value - pg_catalog.lag(h.value) over (order by h.created_at, h.seq)) as d
-        from (
-          select o.value, o.created_at, o.seq
-          from benchwatch_private.metric_observations o
-          where o.model_version = m.model_version and o.model_provider = m.model_provider
-            and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-            and o.environment = m.environment and o.metric_name = m.metric
-            and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id and not o.out_of_control
-          order by o.created_at desc, o.seq desc
-          limit m.history_window
-        ) as h
-      ) as d
-    ) as hs
-    -- The reference level: median of the baseline and the first reference_runs - 1
-    -- in-control runs of the same series after it.
-    cross join lateral (
-      select (pg_catalog.percentile_cont(0.5) within group (order by r.v::float8))::numeric as r,
-             pg_catalog.count(*)::integer as m
-      from (
-        select m.base_val as v
-        union all
-        (select o.value
-         from benchwatch_private.metric_observations o
-         where m.same_series
-           and o.model_version = m.model_version and o.model_provider = m.model_provider
-           and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-           and o.environment = m.environment and o.metric_name = m.metric
-           and o.created_at >= m.base_created and o.created_at <= m.as_of and not o.out_of_control
-           and o.transaction_id <> m.baseline_transaction_id and o.transaction_id <> m.transaction_id
-         order by o.created_at asc, o.seq asc
-         limit m.reference_runs - 1)
-      ) as r
-      where r.v is not null
-    ) as rf
-    -- The previous confirmation_runs - 1 runs' verdicts.
-    cross join lateral (
-      select pg_catalog.count(*)::integer as n,
-             coalesce(pg_catalog.bool_and(p.out_of_control), true) as all_out,
-             coalesce(pg_catalog.bool_and(p.back_in_control), true) as all_back
-      from (
-        select o.out_of_control, o.back_in_control
-        from benchwatch_private.metric_observations o
-        where o.model_version = m.model_version and o.model_provider = m.model_provider
-          and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-          and o.environment = m.environment and o.metric_name = m.metric
-          and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
-        order by o.created_at desc, o.seq desc
-        limit m.confirmation_runs - 1
-      ) as p
-    ) as pv
-    where rf.m > 0
-  ),
-  noise as (
-    select c.*,
-           greatest(c.sigma, c.own) as sigma_run,
-           greatest(c.sigma, c.base_se) as sigma_base
-    from calc c
-  ),
-  nz as (
-    select n.*,
-           case when n.sigma_run is null and n.sigma_base is null then null
-                else pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2
-                       + (coalesce(n.sigma_base, 0) * case when n.ref_n >= 3 then 1.2533 else 1 end) ^ 2 / n.ref_n)
-           end as nz,
-           case when n.sigma_run is null and n.sigma_base is null then null
-                else pg_catalog.sqrt(coalesce(n.sigma_run, 0) ^ 2 + coalesce(n.sigma_base, 0) ^ 2)
-           end as nz_b
-    from noise n
-  ),
-  verdict as (
-    select n.*,
-           (n.bad > 0 and n.bad > n.floor
-            and case when n.r = 0 then true else n.bad / pg_catalog.abs(n.r) > n.rel end) as beyond_tol,
-           case when n.nz is null then null else n.bad > n.sensitivity * n.nz end as beyond_nz,
-           (n.bad <= greatest(n.rel * pg_catalog.abs(n.r) * n.resolve_fraction, n.floor)) as back,
-           (n.hist_n >= n.min_history - 1 or not n.same_series) as has_history
-    from nz n
-  )
-  select v.ord, v.metric, v.r, v.ref_n, v.bad, v.sigma, pg_catalog.round(v.nz, 10),
-         case when v.nz > 0 then pg_catalog.round(v.bad / v.nz, 4) end,
-         v.beyond_tol, v.beyond_nz,
-         v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history,
-         v.back,
-         v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history
-           and v.prev_n = v.confirmation_runs - 1 and v.all_out,
-         v.back and v.prev_n = v.confirmation_runs - 1 and v.all_back,
-         pg_catalog.round(v.nz_b, 10),
-         case when v.nz_b > 0 then pg_catalog.round(v.bad_b / v.nz_b, 4) end,
-         case when v.nz_b is null then null else v.bad_b > v.sensitivity * v.nz_b end
-  from verdict v;
-end
-$$;
+  RETURNS bytea
+  LANGUAGE sql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+  -- Without created_at this is the identity runs without a key always had, so their
+  -- retries keep replaying across this migration.
+  select pg_catalog.sha256(pg_catalog.convert_to(
+    case when p_run.created_at is null then
+      pg_catalog.jsonb_build_array(
+        'run-identity', p_run.run_id, p_run.commit_sha, p_run.model_version, p_run.model_provider,
+        p_run.dataset_version, p_run.prompt_version, p_run.environment, p_run.metrics)
+    else
+      pg_catalog.jsonb_build_array(
+        'run-identity', p_run.run_id, p_run.commit_sha, p_run.model_version, p_run.model_provider,
+        p_run.dataset_version, p_run.prompt_version, p_run.environment, p_run.metrics,
+        pg_catalog.to_char(pg_catalog.timezone('UTC', p_run.created_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+    end::text, 'UTF8'))
+$function$;
 
-comment on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) is
-  'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise, z, beyond tolerance / noise, out of control, back in control, and whether the last confirmation_runs runs confirm an opening or a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
-revoke execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) from public, anon, authenticated;
-grant execute on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) to service_role;
+COMMENT ON FUNCTION "benchwatch_private"."run_identity_hash"(benchwatch_private.run_input) IS 'What makes two runs the same run: SHA-256 of series, run_id, commit_sha and metrics, plus created_at (as a UTC instant) when the run gives one.';
 
+REVOKE ALL ON FUNCTION "benchwatch_private"."run_identity_hash"(benchwatch_private.run_input) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- The answers of one round of record_runs: one per run, in the shape record_run always
--- answered. "metrics" holds compare_run's columns without the baseline ones, which
--- "baseline" names once. Its own function so that its plan is made once per session.
-create function benchwatch_private.run_answers(
-  p_runs benchwatch_private.run_input[],
-  p_items benchwatch_private.run_metric[],
-  p_alerts jsonb,
-  p_latest uuid[]
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."run_identity_hash"(benchwatch_private.run_input) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.record_run (
+  p_run             jsonb,
+  p_idempotency_key text  DEFAULT NULL::text
 )
-returns table (ord integer, identity_hash bytea, answer jsonb)
-language plpgsql
-stable
-rows 100
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-as $$
-#variable_conflict use_column
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
 begin
-  return query
-  with per_run as (
-    select x.ord,
-           coalesce(pg_catalog.bool_or(x.is_regression), false) as regression,
-           (pg_catalog.array_agg(pg_catalog.jsonb_build_object(
-              'snapshot_id', x.baseline_snapshot_id,
-              'transaction_id', x.baseline_transaction_id,
-              'model_version', x.baseline_model_version,
-              'prompt_version', x.baseline_prompt_version,
-              'pinned_at', x.baseline_pinned_at,
-              'prompt_mismatch', x.prompt_mismatch) order by x.metric_name)
-              filter (where x.baseline_snapshot_id is not null))[1] as baseline,
-           pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-             'metric_name', x.metric_name,
-             'status', x.status,
-             'is_regression', x.is_regression,
-             'baseline_value', x.baseline_value,
-             'current_value', x.current_value,
-             'absolute_change', x.absolute_change,
-             'relative_change', x.relative_change,
-             'direction', x.direction,
-             'relative_threshold', x.relative_threshold,
-             'absolute_floor', x.absolute_floor,
-             'policy_source', x.policy_source)
-             order by x.metric_name) as metrics
-    from pg_catalog.unnest(p_items) as x
-    group by x.ord
-  ),
-  alerts as (
-    select (e.v ->> 'tx_id')::uuid as tx_id, e.v ->> 'kind' as kind,
-           pg_catalog.jsonb_agg(e.v -> 'id' order by e.v ->> 'metric_name') as ids
-    from pg_catalog.jsonb_array_elements(p_alerts) as e(v)
-    group by 1, 2
-  ),
-  answers as (
-    select r.ord, r.identity_hash, pg_catalog.jsonb_build_object(
-      'transaction_id', r.tx_id,
-      'replayed', false,
-      'created_at', r.created_at,
-      'series', pg_catalog.jsonb_build_object(
-        'model_version', r.model_version, 'model_provider', r.model_provider,
-        'dataset_version', r.dataset_version, 'prompt_version', r.prompt_version,
-        'environment', r.environment),
-      'is_latest', r.tx_id = any (p_latest),
-      'regression', coalesce(p.regression, false),
-      'baseline', p.baseline,
-      'metrics', coalesce(p.metrics, '[]'::jsonb),
-      'alerts_opened', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'opened'), '[]'::jsonb),
-      'alerts_continued', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'continued'), '[]'::jsonb),
-      'alerts_resolved', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'resolved'), '[]'::jsonb)) as answer
-    from pg_catalog.unnest(p_runs) as r
-    left join per_run as p on p.ord = r.ord
-  )
-  select a.ord, a.identity_hash, a.answer from answers as a;
+  return (benchwatch_private.record_runs(pg_catalog.jsonb_build_array(p_run), array[p_idempotency_key], false))[1];
 end
-$$;
+$function$;
 
-comment on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) is
-  'The answers of one round of record_runs (the runs, their run_metric rows, the alert ids opened, continued and resolved, the runs that became their series'' latest).';
-revoke execute on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) from public, anon, authenticated;
-grant execute on function benchwatch_private.run_answers(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) to service_role;
+COMMENT ON FUNCTION "benchwatch_private"."record_run"(jsonb, text) IS 'Ingest entrypoint: validates and records one run (jsonb with the benchmark_transactions fields, optional metric_stderr / metric_trials; created_at optional for backfills), idempotently, updating the snapshot, the per-metric detection state and the noise-aware alerts in the same transaction. Returns the verdict as jsonb.';
 
--- record_runs ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION "benchwatch_private"."record_run"(jsonb, text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
-create function benchwatch_private.record_runs(p_runs jsonb, p_idempotency_keys text[], p_name_runs boolean)
-returns jsonb[]
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_run"(jsonb, text) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.record_runs (
+  p_runs             jsonb,
+  p_idempotency_keys text[],
+  p_name_runs        boolean
+)
+  RETURNS jsonb[]
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
 declare
   v_n integer := pg_catalog.jsonb_array_length(p_runs);
   v_i integer := 0;
@@ -823,62 +649,23 @@ begin
 
   return v_answers;
 end
-$$;
+$function$;
 
-comment on function benchwatch_private.record_runs(jsonb, text[], boolean) is
-  'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round. With p_name_runs, errors name the run as runs[<index>].';
-revoke execute on function benchwatch_private.record_runs(jsonb, text[], boolean) from public, anon, authenticated;
-grant execute on function benchwatch_private.record_runs(jsonb, text[], boolean) to service_role;
+COMMENT ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) IS 'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round. With p_name_runs, errors name the run as runs[<index>].';
 
--- record_run is record_runs with one run.
-create or replace function benchwatch_private.record_run(p_run jsonb, p_idempotency_key text default null)
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-begin
-  return (benchwatch_private.record_runs(pg_catalog.jsonb_build_array(p_run), array[p_idempotency_key], false))[1];
-end
-$$;
+REVOKE ALL ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
 
--- The ingest answer names each run's series snapshot: one join for a batch instead of one
--- lookup per run.
-create function benchwatch_private.with_snapshot_ids(p_answers jsonb[])
-returns jsonb
-language sql
-stable
-set search_path = ''
-as $$
-  select coalesce(pg_catalog.jsonb_agg(
-           case when a.answer ? 'snapshot_id' then a.answer
-                else a.answer || pg_catalog.jsonb_build_object('snapshot_id', s.id) end
-           order by a.i), '[]'::jsonb)
-  from pg_catalog.unnest(p_answers) with ordinality as a(answer, i)
-  left join public.benchmark_snapshots s
-    on s.pinned_at is null
-   and s.model_version = a.answer -> 'series' ->> 'model_version'
-   and s.model_provider = a.answer -> 'series' ->> 'model_provider'
-   and s.dataset_version = a.answer -> 'series' ->> 'dataset_version'
-   and s.prompt_version = a.answer -> 'series' ->> 'prompt_version'
-   and s.environment = a.answer -> 'series' ->> 'environment'
-$$;
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) TO "service_role";
 
-comment on function benchwatch_private.with_snapshot_ids(jsonb[]) is
-  'Adds snapshot_id (the id of the series'' latest snapshot row) to each record_run answer; a JSON array in the same order.';
-revoke execute on function benchwatch_private.with_snapshot_ids(jsonb[]) from public, anon, authenticated;
-grant execute on function benchwatch_private.with_snapshot_ids(jsonb[]) to service_role;
-
-
--- ingest_runs records the whole batch with one record_runs call.
-create or replace function benchwatch_private.ingest_runs(p_runs jsonb, p_idempotency_key text default null)
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
+CREATE OR REPLACE FUNCTION benchwatch_private.ingest_runs (
+  p_runs            jsonb,
+  p_idempotency_key text  DEFAULT NULL::text
+)
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
 declare
   v_count integer;
   v_key text := nullif(pg_catalog.btrim(p_idempotency_key), '');
@@ -917,7 +704,232 @@ begin
 
   return pg_catalog.jsonb_build_object('runs', benchwatch_private.with_snapshot_ids(v_answers));
 end
-$$;
+$function$;
 
--- ingest_runs no longer calls with_snapshot_id, its one-answer form.
-drop function benchwatch_private.with_snapshot_id(jsonb);
+COMMENT ON FUNCTION "benchwatch_private"."ingest_runs"(jsonb, text) IS 'Batch ingest: records a JSON array of 1 to 1000 runs with record_run, all or nothing, and returns {"runs": [verdict + snapshot_id, ...]} in input order. A batch''s Idempotency-Key becomes <key>#<index> per run; errors keep their SQLSTATE and, in a batch, name the run as runs[<index>].';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."ingest_runs"(jsonb, text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."ingest_runs"(jsonb, text) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.run_answers (
+  p_runs   benchwatch_private.run_input[],
+  p_items  benchwatch_private.run_metric[],
+  p_alerts jsonb,
+  p_latest uuid[]
+)
+  RETURNS TABLE (
+    ord           integer,
+    identity_hash bytea,
+    answer        jsonb
+  )
+  LANGUAGE plpgsql
+  STABLE
+  ROWS 100
+  SET search_path TO ''
+  SET plan_cache_mode TO 'force_generic_plan'
+  AS $function$
+#variable_conflict use_column
+begin
+  return query
+  with per_run as (
+    select x.ord,
+           coalesce(pg_catalog.bool_or(x.is_regression), false) as regression,
+           (pg_catalog.array_agg(pg_catalog.jsonb_build_object(
+              'snapshot_id', x.baseline_snapshot_id,
+              'transaction_id', x.baseline_transaction_id,
+              'model_version', x.baseline_model_version,
+              'prompt_version', x.baseline_prompt_version,
+              'pinned_at', x.baseline_pinned_at,
+              'prompt_mismatch', x.prompt_mismatch) order by x.metric_name)
+              filter (where x.baseline_snapshot_id is not null))[1] as baseline,
+           pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'metric_name', x.metric_name,
+             'status', x.status,
+             'is_regression', x.is_regression,
+             'baseline_value', x.baseline_value,
+             'current_value', x.current_value,
+             'absolute_change', x.absolute_change,
+             'relative_change', x.relative_change,
+             'direction', x.direction,
+             'relative_threshold', x.relative_threshold,
+             'absolute_floor', x.absolute_floor,
+             'policy_source', x.policy_source)
+             order by x.metric_name) as metrics
+    from pg_catalog.unnest(p_items) as x
+    group by x.ord
+  ),
+  alerts as (
+    select (e.v ->> 'tx_id')::uuid as tx_id, e.v ->> 'kind' as kind,
+           pg_catalog.jsonb_agg(e.v -> 'id' order by e.v ->> 'metric_name') as ids
+    from pg_catalog.jsonb_array_elements(p_alerts) as e(v)
+    group by 1, 2
+  ),
+  answers as (
+    select r.ord, r.identity_hash, pg_catalog.jsonb_build_object(
+      'transaction_id', r.tx_id,
+      'replayed', false,
+      'created_at', r.created_at,
+      'series', pg_catalog.jsonb_build_object(
+        'model_version', r.model_version, 'model_provider', r.model_provider,
+        'dataset_version', r.dataset_version, 'prompt_version', r.prompt_version,
+        'environment', r.environment),
+      'is_latest', r.tx_id = any (p_latest),
+      'regression', coalesce(p.regression, false),
+      'baseline', p.baseline,
+      'metrics', coalesce(p.metrics, '[]'::jsonb),
+      'alerts_opened', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'opened'), '[]'::jsonb),
+      'alerts_continued', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'continued'), '[]'::jsonb),
+      'alerts_resolved', coalesce((select a.ids from alerts as a where a.tx_id = r.tx_id and a.kind = 'resolved'), '[]'::jsonb)) as answer
+    from pg_catalog.unnest(p_runs) as r
+    left join per_run as p on p.ord = r.ord
+  )
+  select a.ord, a.identity_hash, a.answer from answers as a;
+end
+$function$;
+
+COMMENT ON FUNCTION "benchwatch_private"."run_answers"(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) IS 'The answers of one round of record_runs (the runs, their run_metric rows, the alert ids opened, continued and resolved, the runs that became their series'' latest).';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."run_answers"(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."run_answers"(benchwatch_private.run_input[], benchwatch_private.run_metric[], jsonb, uuid[]) TO "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.run_text (
+  p_run      jsonb,
+  p_field    text,
+  p_required boolean
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+declare
+  v_value jsonb := p_run -> p_field;
+begin
+  if v_value is null or pg_catalog.jsonb_typeof(v_value) = 'null' then
+    if p_required then
+      raise exception using
+        errcode = 'BW005',
+        message = pg_catalog.format('Cannot record run: %s is required', p_field);
+    end if;
+    return null;
+  end if;
+
+  if pg_catalog.jsonb_typeof(v_value) <> 'string' then
+    raise exception using
+      errcode = 'BW007',
+      message = pg_catalog.format('Cannot record run: %s must be a string', p_field),
+      detail = pg_catalog.format('got JSON %s', pg_catalog.jsonb_typeof(v_value));
+  end if;
+
+  if p_required and pg_catalog.btrim(v_value #>> '{}') = '' then
+    raise exception using
+      errcode = 'BW005',
+      message = pg_catalog.format('Cannot record run: %s is required', p_field);
+  end if;
+  return v_value #>> '{}';
+end
+$function$;
+
+COMMENT ON FUNCTION "benchwatch_private"."run_text"(jsonb, text, boolean) IS 'Reads a text field of a run payload, raising BW005 (required, missing) or BW007 (not a string).';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."run_text"(jsonb, text, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+CREATE OR REPLACE FUNCTION benchwatch_private.run_number (
+  p_run     jsonb,
+  p_field   text,
+  p_integer boolean
+)
+  RETURNS numeric
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+declare
+  v_value jsonb := p_run -> p_field;
+  v_number numeric;
+begin
+  if v_value is null or pg_catalog.jsonb_typeof(v_value) = 'null' then
+    return null;
+  end if;
+
+  if pg_catalog.jsonb_typeof(v_value) <> 'number' then
+    raise exception using
+      errcode = 'BW007',
+      message = pg_catalog.format('Cannot record run: %s must be a number', p_field),
+      detail = pg_catalog.format('got JSON %s', pg_catalog.jsonb_typeof(v_value));
+  end if;
+
+  v_number := (v_value #>> '{}')::numeric;
+  if p_integer and (v_number <> pg_catalog.trunc(v_number) or v_number > 2147483647) then
+    raise exception using
+      errcode = 'BW007',
+      message = pg_catalog.format('Cannot record run: %s must be a whole number', p_field),
+      detail = pg_catalog.format('got %s', v_number);
+  end if;
+
+  if v_number < 0 then
+    raise exception using
+      errcode = 'BW006',
+      message = pg_catalog.format('Cannot record run: %s must not be negative', p_field),
+      detail = pg_catalog.format('got %s', v_number);
+  end if;
+  return v_number;
+end
+$function$;
+
+COMMENT ON FUNCTION "benchwatch_private"."run_number"(jsonb, text, boolean) IS 'Reads a non-negative number field of a run payload, raising BW007 (not a number / not whole) or BW006 (negative).';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."run_number"(jsonb, text, boolean) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+CREATE OR REPLACE FUNCTION public.upsert_benchmark_result (
+  p_commit_sha       text,
+  p_branch_name      text,
+  p_model_version    text,
+  p_model_provider   text,
+  p_dataset_version  text,
+  p_dataset_size     integer,
+  p_prompt_version   text,
+  p_environment      text,
+  p_run_id           text,
+  p_triggered_by     text,
+  p_metrics          jsonb,
+  p_duration_seconds numeric,
+  p_tags             text[],
+  p_notes            text
+)
+  RETURNS uuid
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  select (benchwatch_private.record_run(pg_catalog.jsonb_build_object(
+    'commit_sha', p_commit_sha,
+    'branch_name', p_branch_name,
+    'model_version', p_model_version,
+    'model_provider', p_model_provider,
+    'dataset_version', p_dataset_version,
+    'dataset_size', p_dataset_size,
+    'prompt_version', p_prompt_version,
+    'environment', p_environment,
+    'run_id', p_run_id,
+    'triggered_by', p_triggered_by,
+    'metrics', p_metrics,
+    'duration_seconds', p_duration_seconds,
+    'tags', p_tags,
+    'notes', p_notes)) ->> 'transaction_id')::uuid
+$function$;
+
+COMMENT ON FUNCTION "public"."upsert_benchmark_result"(text, text, text, text, text, integer, text, text, text, text, jsonb, numeric, text[], text) IS 'Records one benchmark run (the setup guide''s API): appends it to benchmark_transactions, updates the series snapshot and regression alerts, and returns the run''s uuid. Repeating the same run returns the same uuid.';
+
+REVOKE ALL ON FUNCTION "public"."upsert_benchmark_result"(text, text, text, text, text, integer, text, text, text, text, jsonb, numeric, text[], text) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+GRANT EXECUTE
+  ON FUNCTION "public"."upsert_benchmark_result"(text, text, text, text, text, integer, text, text, text, text, jsonb, numeric, text[], text)
+  TO "service_role";
+
+-- Triggers, row level security policies and grants --------------------------------------------
+
+REVOKE ALL ON TABLE "benchwatch_private"."run_identities" FROM PUBLIC, "anon", "authenticated", "service_role";
+
+REVOKE ALL ON TABLE "benchwatch_private"."idempotency_keys" FROM PUBLIC, "anon", "authenticated", "service_role";
