@@ -38,6 +38,20 @@ function connectionOptions(cmd: Command): Command {
     .option("--key <key>", "API key or ingest token (default: from the environment)");
 }
 
+/** The pull-request comment (cli/src/github.ts), for push and check. */
+function commentOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--github-comment",
+      "comment the verdict on the pull request (default: in a pull_request workflow with GITHUB_TOKEN)",
+    )
+    .option("--no-github-comment", "never comment on the pull request")
+    .option(
+      "--dashboard-url <url>",
+      "dashboard to link from the comment (default: $BENCHWATCH_DASHBOARD_URL)",
+    );
+}
+
 function seriesOptions(cmd: Command): Command {
   return cmd
     .option("--model-version <v>")
@@ -55,7 +69,7 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run with --help for usage)");
 
-  connectionOptions(
+  connectionOptions(commentOptions(
     p.command("push")
       .description(
         "Record benchmark results (a JSON file, JSONL, an eval tool's output, or a directory) and print the verdict",
@@ -105,16 +119,19 @@ Each run's fields: a flag overrides the input file's value for every run; the fi
 overrides the GitHub Actions default, which fills only fields the file leaves out.
 
 A run already recorded (same series, run_id, commit_sha, metrics, and created_at if given)
-is not recorded again, so after a failed or partial push run the same command again.`,
-      ),
-  ).action((o) => run(push(o)));
+is not recorded again, so after a failed or partial push run the same command again.
 
-  connectionOptions(
+In a pull_request workflow with GITHUB_TOKEN (and permissions: pull-requests: write), the
+verdict table is commented on the pull request: one comment, updated by later pushes.`,
+      ),
+  )).action((o) => run(push(o)));
+
+  connectionOptions(commentOptions(
     p.command("check")
       .description("The CI gate: exit 1 if the commit's or run's recorded verdict is a regression")
       .option("--commit-sha <sha>")
       .option("--transaction-id <uuid>"),
-  ).action((o) => run(check(o)));
+  )).action((o) => run(check(o)));
 
   const baseline = p.command("baseline").description("Pin, unpin and list baselines");
   connectionOptions(seriesOptions(

@@ -10,31 +10,52 @@ export interface MetricVerdict {
   baseline_value: number | null;
   current_value: number | null;
   relative_change: number | null;
-  /** higher or lower: which way is better. */
-  direction?: string;
-  /** policy, policy_pattern or name_rule: where the direction came from. */
+  /** higher or lower: which way is better; null when nothing gives the metric a direction. */
+  direction?: string | null;
+  /** policy, policy_pattern, name_rule, or none: where the direction came from. */
   policy_source?: string;
 }
 
 /**
- * One line naming the metrics whose direction nobody declared (the server fell back to its
- * name rule) and how to declare it, or null when every direction is declared.
+ * One line naming the metrics that have no direction (their verdict is direction_unknown:
+ * never a regression, never an alert) and those whose direction only the name rule gave,
+ * with how to declare one; null when every direction is declared.
  */
 export function directionHint(results: RunVerdict[]): string | null {
+  const unknown = new Set<string>();
   const guessed = new Map<string, string>();
   for (const r of results) {
     for (const m of r.metrics) {
-      if (m.policy_source === "name_rule") guessed.set(m.metric_name, m.direction ?? "higher");
+      if (m.policy_source === "none") unknown.add(m.metric_name);
+      else if (m.policy_source === "name_rule") {
+        guessed.set(m.metric_name, m.direction ?? "lower");
+      }
     }
   }
-  if (guessed.size === 0) return null;
-  const names = [...guessed.keys()].sort();
-  const [first] = names;
-  const shown = names.slice(0, 5).map((n) => `${n} (${guessed.get(n)})`).join(", ");
-  const more = names.length > 5 ? ` and ${names.length - 5} more` : "";
-  return `hint: the direction of ${shown}${more} was guessed from the name; declare it with ` +
-    `--direction ${first}=${guessed.get(first)} or benchwatch policy set ${first} --direction ` +
-    `${guessed.get(first)}`;
+  if (unknown.size === 0 && guessed.size === 0) return null;
+  const list = (names: string[], label: (n: string) => string) =>
+    names.slice(0, 5).map(label).join(", ") +
+    (names.length > 5 ? ` and ${names.length - 5} more` : "");
+  const parts: string[] = [];
+  const none = [...unknown].sort();
+  const named = [...guessed.keys()].sort();
+  if (none.length) {
+    parts.push(
+      `${list(none, (n) => n)} ${none.length === 1 ? "has" : "have"} no direction ` +
+        "(verdict direction_unknown: never a regression, never an alert)",
+    );
+  }
+  if (named.length) {
+    parts.push(
+      `the direction of ${
+        list(named, (n) => `${n} (${guessed.get(n)})`)
+      } was guessed from the name`,
+    );
+  }
+  const first = none[0] ?? named[0];
+  const dir = none.length ? "higher|lower" : guessed.get(first);
+  return `hint: ${parts.join("; ")}; declare it with --direction ${first}=${dir} or ` +
+    `benchwatch policy set ${first} --direction ${dir}`;
 }
 
 export interface RunVerdict {
@@ -89,7 +110,12 @@ export function verdictTable(run: RunVerdict): string {
     .join("\n");
 }
 
-export function markdownSummary(title: string, runs: RunVerdict[]): string {
+/** The verdict tables as Markdown; `links` adds a line per run (the PR comment's dashboard links). */
+export function markdownSummary(
+  title: string,
+  runs: RunVerdict[],
+  links?: (run: RunVerdict) => string,
+): string {
   const out = [`### ${title}`, ""];
   for (const run of runs) {
     const v = verdictOf(run);
@@ -98,6 +124,7 @@ export function markdownSummary(title: string, runs: RunVerdict[]): string {
       `**${icon} ${seriesLabel(run.series)}** — ${v.replace("_", " ")} (\`${run.transaction_id}\`)`,
       "",
     );
+    if (links) out.push(links(run), "");
     out.push(
       "| metric | baseline | current | change | status |",
       "| --- | ---: | ---: | ---: | --- |",

@@ -1,6 +1,6 @@
 // Metric directions from CI: the adapters' directions are sent as
-// metric_directions, `--direction` declares one, a conflict with a policy is refused, push
-// hints at metrics whose direction was only guessed, and `policy set` / `policy list`.
+// metric_directions, `--direction` declares one, a conflict with a policy is refused, a metric
+// with no direction is direction_unknown and push hints at it, and `policy set` / `policy list`.
 
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -38,7 +38,7 @@ test("lm-eval: bits_per_byte is recorded lower-is-better and acc higher-is-bette
     "c1",
   ]);
   assert.equal(first.code, 0, first.stdout + first.stderr);
-  assert.doesNotMatch(first.stdout, /guessed from the name/, "every direction came from the file");
+  assert.doesNotMatch(first.stdout, /^hint:/m, "every direction came from the file");
   const policies = await db()<{ metric: string; direction: string }[]>`
     select metric, direction from public.metric_policies
     where metric in ('acc', 'acc_norm', 'bits_per_byte', 'byte_perplexity', 'word_perplexity', 'perplexity')
@@ -84,7 +84,7 @@ test("lm-eval: bits_per_byte is recorded lower-is-better and acc higher-is-bette
   assert.match(worse.stdout, /bits_per_byte[^\n]*regress/i);
 });
 
-test("push: a guessed direction gets a one-line hint; --direction declares it; a conflict is refused", async () => {
+test("push: a metric with no direction is recorded as direction_unknown, with a one-line hint; doctor lists it; --direction declares it; a conflict is refused", async () => {
   const model = uniq("dir-hint");
   const metric = metricOf("quality");
   const guessed = await cli([
@@ -99,20 +99,48 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
   assert.equal(guessed.code, 0, guessed.stdout + guessed.stderr);
   const hints = guessed.stdout.split("\n").filter((l) => l.startsWith("hint:"));
   assert.equal(hints.length, 1, guessed.stdout);
-  assert.match(hints[0], new RegExp(`${metric} \\(higher\\) was guessed from the name`));
+  assert.match(hints[0], new RegExp(`${metric} has no direction \\(verdict direction_unknown`));
   assert.match(
     hints[0],
-    new RegExp(`--direction ${metric}=higher or benchwatch policy set ${metric}`),
+    new RegExp(
+      `--direction ${metric}=higher\\|lower or benchwatch policy set ${metric} --direction higher\\|lower`,
+    ),
   );
 
+  // Against a pinned baseline, a fall to a tenth is neither better nor worse: the verdict
+  // says so, and --fail-on-regression does not fail.
+  await db()`select public.pin_baseline(t.id) from public.benchmark_transactions t
+             where t.model_version = ${model}`;
+  const unknown = await cli([
+    "push",
+    "--input",
+    guideFile(model, { [metric]: 0.1 }),
+    "--commit-sha",
+    "h1b",
+    "--environment",
+    model,
+    "--fail-on-regression",
+  ]);
+  assert.equal(unknown.code, 0, unknown.stdout + unknown.stderr);
+  assert.match(
+    unknown.stdout,
+    new RegExp(`^${metric} +1 +0\\.1 +−90\\.0% +direction unknown$`, "m"),
+  );
+  const [verdict] = await db()`
+    select r.response #> '{metrics,0}' as m from benchwatch_private.run_identities r
+    join public.benchmark_transactions t on t.id = r.transaction_id
+    where t.model_version = ${model} and t.commit_sha = 'h1b'`;
+  assert.equal(verdict.m.status, "direction_unknown");
+  assert.equal(verdict.m.direction, null);
+
   const doctor = await cli(["doctor"]);
-  const line = doctor.stdout.split("\n").find((l) => l.includes("no declared direction")) ?? "";
+  const line = doctor.stdout.split("\n").find((l) => l.includes("no direction")) ?? "";
   assert.ok(line.startsWith("! "), doctor.stdout);
   assert.ok(line.includes(metric), line);
   assert.doesNotMatch(
     line,
     /\b(f1|latency_ms|analysis_cost|bits_per_byte)\b/,
-    "covered metrics are not listed",
+    "metrics with a direction are not listed",
   );
 
   const declared = await cli([
@@ -129,7 +157,7 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
   assert.equal(declared.code, 0, declared.stdout + declared.stderr);
   assert.doesNotMatch(declared.stdout, /hint:/);
   const doctorAfter = await cli(["doctor"]);
-  assert.doesNotMatch(doctorAfter.stdout, new RegExp(`no declared direction[^\n]*${metric}`));
+  assert.doesNotMatch(doctorAfter.stdout, new RegExp(`no direction[^\n]*${metric}`));
   const [row] = await db()`select direction from public.metric_policies where metric = ${metric}`;
   assert.equal(row.direction, "lower");
 
@@ -148,7 +176,7 @@ test("push: a guessed direction gets a one-line hint; --direction declares it; a
   assert.match(conflict.stderr, /declared higher-is-better, but its policy says lower-is-better/);
   const [n] =
     await db()`select count(*)::int as n from public.benchmark_transactions where model_version = ${model}`;
-  assert.equal(n.n, 2, "the conflicting run was not recorded");
+  assert.equal(n.n, 3, "the conflicting run was not recorded");
 
   const bad = await cli(["push", "--input", guideFile(model), "--direction", `${metric}=down`]);
   assert.equal(bad.code, 2);

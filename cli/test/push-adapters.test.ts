@@ -1,5 +1,5 @@
 // benchwatch push of each eval tool's real output (cli/test/fixtures) to the test stack:
-// the series, metrics, dataset_size and standard errors that end up recorded.
+// the series, metrics, directions, dataset_size and standard errors that end up recorded.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -34,6 +34,17 @@ async function reportedStderr(environment: string): Promise<Record<string, numbe
     select dataset_version || ' ' || metric_name as key, reported_stderr::text as se
     from benchwatch_private.metric_observations where environment = ${environment}`;
   return Object.fromEntries(rows.map((r) => [r.key, r.se === null ? null : Number(r.se)]));
+}
+
+/** The direction each metric was judged with, as the runs' recorded verdicts say. */
+async function directions(environment: string): Promise<Record<string, string | null>> {
+  const rows = await db()<{ metric: string; direction: string | null }[]>`
+    select distinct m ->> 'metric_name' as metric, m ->> 'direction' as direction
+    from public.benchmark_transactions t
+    join benchwatch_private.run_identities r on r.transaction_id = t.id
+    cross join lateral jsonb_array_elements(r.response -> 'metrics') as m
+    where t.environment = ${environment}`;
+  return Object.fromEntries(rows.map((r) => [r.metric, r.direction]));
 }
 
 async function push(file: string, environment: string, ...flags: string[]) {
@@ -73,6 +84,15 @@ test("push lm-eval results.json: one run per task in one batch, with --model-ver
   const se = await reportedStderr(env);
   assert.equal(Object.keys(se).length, 7);
   assert.ok(Object.values(se).every((v) => v === null), JSON.stringify(se));
+  // The file's higher_is_better block (and the seeded policies, which agree).
+  assert.deepEqual(await directions(env), {
+    acc: "higher",
+    acc_norm: "higher",
+    bits_per_byte: "lower",
+    byte_perplexity: "lower",
+    perplexity: "lower",
+    word_perplexity: "lower",
+  });
 });
 
 test("push an Inspect log: model, task, the scorer's stderr and the sample count are recorded", async () => {
@@ -88,6 +108,7 @@ test("push an Inspect log: model, task, the scorer's stderr and the sample count
   assert.equal(row.dataset_size, 1);
   assert.deepEqual(row.metrics, { "match/accuracy": 0 });
   assert.deepEqual(await reportedStderr(env), { "popularity@0 match/accuracy": 0 });
+  assert.deepEqual(await directions(env), { "match/accuracy": "higher" });
 });
 
 test("push promptfoo --output: per-prompt rates and means, pass_rate's binomial stderr", async () => {
@@ -105,6 +126,18 @@ test("push promptfoo --output: per-prompt rates and means, pass_rate's binomial 
   const se = await reportedStderr(env);
   assert.equal(se[`${row.dataset_version} pass_rate`], 0);
   assert.equal(se[`${row.dataset_version} latency_ms`], null);
+  assert.deepEqual(await directions(env), {
+    cost_usd: "lower",
+    errors: "lower",
+    latency_ms: "lower",
+    pass_rate: "higher",
+    score: "higher",
+    "score/Correctness": "higher",
+    "score/Performance": "higher",
+    "score/Tone": "higher",
+    "score/Topicality": "higher",
+    tokens_total: "lower",
+  });
 });
 
 test("push pytest-benchmark JSON: timings in ms, stderr of the mean, rounds; --commit-sha overrides the file", async () => {
@@ -125,6 +158,11 @@ test("push pytest-benchmark JSON: timings in ms, stderr of the mean, rounds; --c
     JSON.stringify(se),
   );
   assert.equal(se[`${row.dataset_version} max_ms`], null);
+  const dirs = await directions(env);
+  assert.equal(dirs.ops, "higher", "operations per second");
+  for (const [m, d] of Object.entries(dirs)) {
+    if (m.endsWith("_ms")) assert.equal(d, "lower", `${m}: a time`);
+  }
 });
 
 test("push of a file in no known format exits 2, lists the formats and sends nothing", async () => {

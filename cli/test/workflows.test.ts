@@ -97,21 +97,62 @@ test("every benchwatch invocation uses real commands and flags, with the secrets
       );
     }
   }
-  assert.ok(seen >= 4, `found the benchwatch steps (${seen})`);
+  assert.ok(seen >= 2, `found the benchwatch steps (${seen})`);
 });
 
-test("the README's Option A step uses real flags", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = readme.match(/- name: Push to Supabase[\s\S]*?```/)?.[0];
-  assert.ok(block, "the README shows the Option A step");
-  const call = block.replace(/\\\n\s*/g, " ").match(/npx benchwatch (push[^\n]*)/)?.[1];
-  assert.ok(call);
-  const { cmd, rest } = commandFor(call.split(/\s+/));
-  const flags = new Set(cmd.options.map((o) => o.long));
-  for (const w of rest.filter((w) => w.startsWith("--"))) assert.ok(flags.has(w), `push has ${w}`);
-  for (const secret of ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"]) {
-    assert.ok(block.includes(`secrets.${secret}`));
+// The Action (action.yml) as a user's repository uses it: the README's steps (Option A, a
+// promptfoo and an lm-evaluation-harness step) and Option B's workflow.
+const actionInputs = parse(readFileSync(join(ROOT, "action.yml"), "utf8")).inputs as Record<
+  string,
+  { required?: boolean }
+>;
+const USES_ACTION = /^benchwatch\/benchwatch@v\d+\.\d+\.\d+$/;
+
+function assertActionStep(where: string, step: Step & { with?: Record<string, string> }): void {
+  const given = step.with ?? {};
+  for (const k of Object.keys(given)) assert.ok(actionInputs[k], `${where}: the Action has ${k}`);
+  for (const [k, spec] of Object.entries(actionInputs)) {
+    if (spec.required) assert.ok(given[k], `${where}: gives the required ${k}`);
   }
+  assert.match(given.url, /secrets\.SUPABASE_URL/, `${where}: url from a secret`);
+  assert.match(
+    given.key,
+    /secrets\.SUPABASE_(SERVICE_ROLE|SECRET)_KEY/,
+    `${where}: key from a secret`,
+  );
+}
+
+test("the README's Option A, promptfoo and lm-evaluation-harness steps use the Action with its inputs", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const found: (Step & { with?: Record<string, string> })[] = [];
+  for (const [, block] of readme.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+    const doc = parse(block);
+    const list = Array.isArray(doc) ? doc : Array.isArray(doc?.steps) ? doc.steps : [];
+    found.push(...list.filter((s: Step) => USES_ACTION.test(s.uses ?? "")));
+    if (doc?.steps && list.some((s: Step) => USES_ACTION.test(s.uses ?? ""))) {
+      assert.equal(doc.permissions?.["pull-requests"], "write", "Option A grants the comment");
+    }
+  }
+  assert.ok(found.length >= 3, `the README shows the Action (${found.length} steps)`);
+  for (const step of found) assertActionStep(`README "${step.name}"`, step);
+  const formats = found.map((s) => s.with?.format);
+  assert.ok(formats.includes("promptfoo"), "a promptfoo step");
+  assert.ok(formats.includes("lm-eval"), "an lm-evaluation-harness step");
+  assert.match(readme, /promptfoo@latest eval [^\n]*--output results\.json/);
+  assert.ok(found.some((s) => s.with?.format === "promptfoo" && s.with.file === "results.json"));
+});
+
+test("Option B (benchmark-persist.yml) pushes with the Action and may comment on the pull request", () => {
+  const wf = workflows["benchmark-persist.yml"];
+  assert.equal(wf.permissions["pull-requests"], "write");
+  const uses = steps().filter((s) =>
+    s.file === "benchmark-persist.yml" && USES_ACTION.test(s.step.uses ?? "")
+  );
+  assert.equal(uses.length, 1);
+  assertActionStep("benchmark-persist.yml", uses[0].step);
+  const given = (uses[0].step as { with: Record<string, string> }).with;
+  assert.equal(given.file, "./benchmark-artifacts", "pushes the downloaded artifact");
+  assert.match(given["commit-sha"], /workflow_run\.head_sha/, "the benchmarked commit, not main's");
 });
 
 // deploy.yml: runs only after CI passed on the commit, in an environment that can require

@@ -40,7 +40,8 @@ export interface SnapshotMetric {
   status: string;
   current: number | null;
   baseline: number | null;
-  direction: "higher_is_better" | "lower_is_better" | string;
+  /** null: nothing gives the metric a direction (status direction_unknown). */
+  direction: "higher_is_better" | "lower_is_better" | null;
   is_regression: boolean;
   absolute_change: number | null;
   relative_change: number | null;
@@ -101,7 +102,7 @@ export interface TrendAlert {
 
 export interface Trend {
   resolution: "raw" | "daily";
-  direction: string;
+  direction: "higher_is_better" | "lower_is_better" | null;
   points: TrendPoint[];
   baseline: {
     value: number;

@@ -219,6 +219,72 @@ describe("dashboard with demo data", () => {
     await done();
   });
 
+  test("a metric with no direction shows as Direction unknown, with a ? for its arrow, and its trend says so", async () => {
+    // A series of its own, recorded through the real ingest path with the service key.
+    const model = `dash-no-direction-${Date.now().toString(36)}`;
+    const ingest = async (commit: string, mystery: number) => {
+      const res = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/ingest`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${requireEnv("SUPABASE_SERVICE_ROLE_KEY")}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({
+          model_version: model,
+          model_provider: "openai",
+          dataset_version: model,
+          prompt_version: "p1",
+          environment: "local",
+          commit_sha: commit,
+          metrics: { f1: 0.9, dash_mystery: mystery },
+        }),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      return (await res.json()) as { transaction_id: string };
+    };
+    const first = await ingest("dash-nd-1", 1);
+    const pin = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/regressions`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${requireEnv("SUPABASE_SERVICE_ROLE_KEY")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ action: "pin", transaction_id: first.transaction_id }),
+    });
+    assert.equal(pin.status, 200, await pin.text());
+    await ingest("dash-nd-2", 0.1);
+
+    await open(`model_version=${model}`);
+    const row = page.locator('[data-testid="metric-row"][data-metric="dash_mystery"]');
+    await row.waitFor();
+    assert.equal(await row.getAttribute("data-status"), "direction_unknown");
+    assert.match(
+      await row.locator('[data-testid="metric-status"]').innerText(),
+      /^▲\s*Direction unknown$/,
+      "a warning badge that says what it is",
+    );
+    assert.equal((await row.locator(".dir").innerText()).trim(), "?");
+    assert.match((await row.locator(".dir").getAttribute("title"))!, /policy set dash_mystery/);
+    assert.match(
+      await row.locator('[data-testid="metric-delta"]').getAttribute("class") ?? "",
+      /delta-neutral/,
+      "a fall of a metric with no direction is neither good nor bad",
+    );
+    const f1 = page.locator('[data-testid="metric-row"][data-metric="f1"] .dir');
+    assert.equal((await f1.innerText()).trim(), "↑", "a metric with a direction keeps its arrow");
+
+    await page.goto(
+      url(
+        `view=trends&series=${
+          encodeURIComponent(`${model}|openai|${model}|p1|local`)
+        }&metric=dash_mystery`,
+      ),
+    );
+    await page.waitForSelector('[data-testid="trend-chart"]');
+    assert.match(await page.innerText(".panel-header p"), /dash_mystery of .*no direction/);
+    await done();
+  });
+
   test("every view loads from its tab, by mouse and by arrow keys, and is screenshotted", async () => {
     await open();
     await page.waitForSelector('[data-testid="view-snapshot"]');

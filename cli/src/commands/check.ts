@@ -4,6 +4,7 @@
 import { Api } from "../api.ts";
 import { connection, loadEnv } from "../config.ts";
 import { CliError, EXIT, type ExitCode } from "../errors.ts";
+import { commentOnPullRequest, type CommentOptions } from "../github.ts";
 import {
   markdownSummary,
   type RunVerdict,
@@ -13,7 +14,7 @@ import {
   writeStepSummary,
 } from "../output.ts";
 
-export interface CheckOptions {
+export interface CheckOptions extends CommentOptions {
   commitSha?: string;
   transactionId?: string;
   url?: string;
@@ -50,6 +51,9 @@ export async function check(opts: CheckOptions, log = console.log): Promise<Exit
     log(verdictTable(r) + "\n");
   }
   writeStepSummary(markdownSummary("benchwatch check", answer.runs), env);
+  const commented = await commentOnPullRequest("benchwatch check", answer.runs, opts, env);
+  if (commented?.startsWith("warning:")) console.error(commented);
+  else if (commented) log(commented);
   log(`verdict: ${answer.verdict.replace("_", " ")}`);
   return answer.verdict === "regressed" ? EXIT.REGRESSION : EXIT.OK;
 }

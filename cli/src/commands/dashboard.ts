@@ -6,9 +6,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureDashboardBuilt } from "../../../dashboard/build.ts";
 import { checkUrl, keyKind, loadEnv } from "../config.ts";
 import { CliError, EXIT } from "../errors.ts";
+
+/** Defined (true) by cli/build.ts in the npm package's bundle, which ships no dashboard. */
+declare const BENCHWATCH_PACKAGE: boolean | undefined;
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
 const DIST = join(ROOT, "dashboard", "dist");
@@ -43,7 +45,16 @@ export async function dashboard(
       EXIT.CONFIG,
     );
   }
+  if (typeof BENCHWATCH_PACKAGE !== "undefined") {
+    throw new CliError(
+      "Serve the dashboard from a checkout of benchwatch: the npm package carries the CLI only " +
+        "(git clone the repository, npm install, then npx benchwatch dashboard there)",
+      EXIT.CONFIG,
+    );
+  }
   try {
+    // Imported here, not at the top: the npm package's bundle leaves this module out.
+    const { ensureDashboardBuilt } = await import("../../../dashboard/build.ts");
     const b = await ensureDashboardBuilt(ROOT);
     if (b.result === "built") {
       log(`Built the dashboard in ${(b.ms / 1000).toFixed(1)} s (${b.reason})`);

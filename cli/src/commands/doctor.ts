@@ -173,46 +173,34 @@ export async function doctor(flags: { url?: string }, log = console.log): Promis
       : "benchwatch push --input results.json --environment local --commit-sha $(git rev-parse HEAD)",
   });
 
-  // Metrics whose direction nobody declared: no policy covers them (exact name or * pattern,
-  // seeded ones included), so the server judges them by its name rule. A warning: the verdict
-  // works, but "higher is better" may be a wrong guess (bits_per_byte, wer, toxicity, ...).
-  if (series.length && service && keyKind(service) === "service_role") {
-    const pol = await get(`${url}/functions/v1/ingest/policies`, service);
-    const rows = "error" in pol || !Array.isArray(pol.body.policies) ? null : pol.body.policies;
-    if (rows) {
-      const names = rows.map((p) => String(obj(p).metric));
-      const covered = (m: string) =>
-        names.some((n) =>
-          n === m ||
-          (n.includes("*") &&
-            new RegExp(
-              `^${n.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\\/-]/g, "\\$&")).join(".*")}$`,
-            ).test(m))
-        );
-      const guessed = [
-        ...new Set(
-          series.flatMap((s) =>
-            Array.isArray(s.metrics) ? s.metrics.map((m) => String(obj(m).metric)) : []
-          ),
+  // Metrics with no direction: no policy covers them (exact name or * pattern, seeded ones
+  // included), no run declared one and the name rule does not know the name. Their verdict is
+  // direction_unknown: they are recorded but never regress and never alert. A warning.
+  if (series.length) {
+    const unknown = [
+      ...new Set(
+        series.flatMap((s) =>
+          Array.isArray(s.metrics)
+            ? s.metrics.map(obj).filter((m) => m.direction === null).map((m) => String(m.metric))
+            : []
         ),
-      ].filter((m) => !covered(m)).sort();
-      const shown = guessed.slice(0, 10).join(", ") +
-        (guessed.length > 10 ? ` and ${guessed.length - 10} more` : "");
-      say({
-        ok: guessed.length === 0,
-        warn: true,
-        text: guessed.length
-          ? `${guessed.length} metric${
-            guessed.length === 1 ? " has" : "s have"
-          } no declared direction (judged by the name rule): ${shown}`
-          : "Every recorded metric has a declared direction",
-        fix: guessed.length
-          ? `benchwatch policy set ${guessed[0]} --direction higher|lower (or push --direction ${
-            guessed[0]
-          }=lower)`
-          : undefined,
-      });
-    }
+      ),
+    ].sort();
+    const shown = unknown.slice(0, 10).join(", ") +
+      (unknown.length > 10 ? ` and ${unknown.length - 10} more` : "");
+    say({
+      ok: unknown.length === 0,
+      warn: true,
+      text: unknown.length
+        ? `${unknown.length} metric${unknown.length === 1 ? " has" : "s have"} no direction ` +
+          `(direction_unknown: never a regression, never an alert): ${shown}`
+        : "Every recorded metric has a direction",
+      fix: unknown.length
+        ? `benchwatch policy set ${unknown[0]} --direction higher|lower (or push --direction ${
+          unknown[0]
+        }=higher|lower)`
+        : undefined,
+    });
   }
 
   const failed = checks.filter((c) => !c.ok && !c.warn).length;

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { Api, DEFAULT_RETRY_FOR_MS, parseDuration } from "../api.ts";
 import { connection, loadEnv } from "../config.ts";
 import { CliError, EXIT, type ExitCode } from "../errors.ts";
+import { commentOnPullRequest, type CommentOptions } from "../github.ts";
 import {
   parseDirections,
   prepareRuns,
@@ -22,7 +23,7 @@ import {
   writeStepSummary,
 } from "../output.ts";
 
-export interface PushOptions {
+export interface PushOptions extends CommentOptions {
   input: string[];
   format?: string;
   modelVersion?: string;
@@ -184,6 +185,9 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
     markdownSummary("benchwatch push", shown.length ? shown : results.slice(0, 5)),
     env,
   );
+  const commented = await commentOnPullRequest("benchwatch push", results, opts, env);
+  if (commented?.startsWith("warning:")) console.error(commented);
+  else if (commented) log(`\n${commented}`);
   if (regressed.length && opts.failOnRegression) {
     log(
       `\n✗ Regression detected in ${regressed.length} run${

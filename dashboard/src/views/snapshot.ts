@@ -18,7 +18,7 @@ function deltaCell(m: SnapshotMetric): HTMLElement {
   const better = m.direction === "lower_is_better" ? m.relative_change < 0 : m.relative_change > 0;
   const tone = m.is_regression
     ? "bad"
-    : m.relative_change === 0
+    : m.relative_change === 0 || m.direction === null
     ? "neutral"
     : better
     ? "good"
@@ -134,8 +134,12 @@ function seriesBody(s: SnapshotSeries, columns: number): HTMLTableSectionElement
         m.metric,
         h(
           "span",
-          { class: "dir muted", title: m.direction.replace(/_/g, " ") },
-          m.direction === "lower_is_better" ? " ↓" : " ↑",
+          {
+            class: "dir muted",
+            title: m.direction?.replace(/_/g, " ") ??
+              `no direction: declare it with benchwatch policy set ${m.metric} --direction higher|lower`,
+          },
+          m.direction === null ? " ?" : m.direction === "lower_is_better" ? " ↓" : " ↑",
         ),
       ),
       h("td", { class: "num" }, num(m.current)),

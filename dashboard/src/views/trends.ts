@@ -143,7 +143,10 @@ export async function trendsView(ctx: Ctx): Promise<Rendered> {
   );
   const header = panelHeader(
     "Trends",
-    `${metric} of ${seriesLabel(current)}, ${trend.direction.replace(/_/g, " ")}.`,
+    `${metric} of ${seriesLabel(current)}, ${
+      trend.direction?.replace(/_/g, " ") ??
+        `no direction (never a regression; declare one with benchwatch policy set ${metric})`
+    }.`,
   );
   if (trend.points.length === 0) {
     return {

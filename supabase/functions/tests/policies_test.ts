@@ -1,9 +1,20 @@
 // metric_directions and /ingest/policies over HTTP: a declared direction creates
-// a policy, a conflicting one is 409 with a problem body naming both and stores nothing, and
-// `policy set` / `policy list` work with both secret key kinds and no other.
+// a policy, a conflicting one is 409 with a problem body naming both and stores nothing, a
+// metric with no direction is direction_unknown everywhere, and `policy set` / `policy list`
+// work with both secret key kinds and no other.
 
 import assert from "node:assert/strict";
-import { call, closeDb, countRuns, type Credential, db, guideRun, uniq } from "./helpers.ts";
+import {
+  call,
+  closeDb,
+  countRuns,
+  type Credential,
+  db,
+  guideRun,
+  pinRun,
+  uniq,
+  withImmediateAlertPolicy,
+} from "./helpers.ts";
 
 /** A metric name no other test uses (metric names allow [A-Za-z0-9_.:-/]). */
 const metricOf = (prefix: string) => uniq(prefix).replaceAll("-", "_");
@@ -46,6 +57,76 @@ Deno.test("ingest: a declared direction creates a policy; a conflict is 409 and 
   assert.equal(await countRuns(model), 1, "the conflicting run was not stored");
   const [after] = await db()`select direction from public.metric_policies where metric = ${metric}`;
   assert.equal(after.direction, "lower", "the policy was not overridden");
+  await closeDb();
+});
+
+Deno.test("ingest: a metric with no direction is recorded as direction_unknown, opens no alert, and the read API says so", async () => {
+  const model = uniq("no-direction");
+  const metric = metricOf("mystery");
+  const series = {
+    model_version: model,
+    model_provider: "openai",
+    dataset_version: "test-set-v1",
+    prompt_version: "test-prompt-v1",
+    environment: model,
+  };
+  const first = await call("ingest", {
+    body: guideRun(model, { environment: model, metrics: { f1: 0.9, [metric]: 1 } }),
+  });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  await pinRun(first.body.transaction_id);
+
+  // Even when every run beyond tolerance alerts at once, the metric without a direction does not.
+  const second = await withImmediateAlertPolicy(() =>
+    call("ingest", {
+      body: guideRun(model, {
+        environment: model,
+        commit_sha: "nd-2",
+        metrics: { f1: 0.5, [metric]: 0.1 },
+      }),
+    })
+  );
+  assert.equal(second.status, 201, JSON.stringify(second.body));
+  const verdict = second.body.metrics.find((m: { metric_name: string }) =>
+    m.metric_name === metric
+  );
+  assert.deepEqual(
+    [verdict.status, verdict.direction, verdict.policy_source, verdict.is_regression],
+    ["direction_unknown", null, "none", false],
+  );
+  assert.equal(verdict.current_value, 0.1, "the value is recorded");
+  assert.equal(second.body.alerts_opened.length, 1, "f1 alerts");
+  const alerts = await db()`select metric_name from public.regression_alerts
+                            where model_version = ${model} order by metric_name`;
+  assert.deepEqual(alerts.map((a) => a.metric_name), ["f1"]);
+
+  const check = await call("regressions", { as: "anon", query: { commit_sha: "nd-2" } });
+  assert.equal(check.status, 200, JSON.stringify(check.body));
+  const run = check.body.runs.find((r: { series: { model_version: string } }) =>
+    r.series.model_version === model
+  );
+  assert.equal(
+    run.metrics.find((m: { metric_name: string }) => m.metric_name === metric).status,
+    "direction_unknown",
+  );
+
+  const snapshot = await call("benchmarks", {
+    as: "anon",
+    query: { view: "snapshot", model_version: model },
+  });
+  assert.equal(snapshot.status, 200, JSON.stringify(snapshot.body));
+  const shown = snapshot.body.series[0].metrics.find((m: { metric: string }) =>
+    m.metric === metric
+  );
+  assert.deepEqual([shown.status, shown.direction], ["direction_unknown", null]);
+
+  const trend = await call("benchmarks", {
+    as: "anon",
+    query: { view: "trend", ...series, metric },
+  });
+  assert.equal(trend.status, 200, JSON.stringify(trend.body));
+  assert.equal(trend.body.direction, null);
+  assert.equal(trend.body.points.length, 2);
   await closeDb();
 });
 

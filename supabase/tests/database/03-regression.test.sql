@@ -6,7 +6,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(25);
+select plan(26);
 
 -- Production's pinned baseline on dataset ds-a in production.
 select public.pin_baseline(tests.run_id('prod-v1',
@@ -75,11 +75,17 @@ select results_eq(
   $$values ('higher'::text, 'policy'::text, true)$$,
   'bleu is higher-is-better by its seeded policy');
 select results_eq(
+  $$select status, direction, policy_source, is_regression from detect_regression('prod-v1') where metric_name = 'tiny_score'$$,
+  $$values ('direction_unknown'::text, null::text, 'none'::text, false)$$,
+  'tiny_score, which no policy and no name rule covers, has no direction: direction_unknown, never a regression');
+
+insert into metric_policies (metric, direction) values ('tiny_score', 'higher');
+select results_eq(
   $$select is_regression from detect_regression('prod-v1') where metric_name = 'tiny_score'$$,
   $$values (true)$$,
-  'without a floor, tiny_score 0.010 -> 0.008 (-20%) regresses');
+  'declared higher-is-better and without a floor, tiny_score 0.010 -> 0.008 (-20%) regresses');
 
-insert into metric_policies (metric, direction, absolute_floor) values ('tiny_score', 'higher', 0.005);
+update metric_policies set absolute_floor = 0.005 where metric = 'tiny_score';
 select results_eq(
   $$select is_regression, absolute_floor, policy_source from detect_regression('prod-v1') where metric_name = 'tiny_score'$$,
   $$values (false, 0.005::numeric, 'policy'::text)$$,

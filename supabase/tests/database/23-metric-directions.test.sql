@@ -40,8 +40,8 @@ select is((benchwatch_private.metric_policy('latency_ms', 0.05)).direction, 'low
   'the existing defaults are untouched (latency_ms is lower-is-better)');
 
 -- A declared direction for a metric no policy covers creates one.
-select is((benchwatch_private.metric_policy('md_score', 0.05)).source, 'name_rule',
-  'md_score has no policy before');
+select is((benchwatch_private.metric_policy('md_score', 0.05)).source, 'none',
+  'md_score has no policy (and no direction) before');
 select is(
   (benchwatch_private.ingest_runs(jsonb_build_array(
      pg_temp.md_run('md-1', '{"md_score": 10, "acc": 0.5}', '{"md_score": "lower", "acc": "higher"}')))

@@ -102,6 +102,8 @@ begin
            when v.b_id is null then 'no_baseline'
            when v.cur is null then 'missing_in_run'
            when v.base is null then 'missing_in_baseline'
+           -- direction_unknown: without a direction a change is neither better nor worse.
+           when p.direction is null then 'direction_unknown'
            when r.regressed then 'regression'
            else 'ok'
          end,
@@ -123,7 +125,7 @@ begin
   from vals v
   join pols p on p.metric_name = v.metric_name
   cross join lateral (
-    select case when p.direction = 'higher' then v.base - v.cur else v.cur - v.base end as bad
+    select case p.direction when 'higher' then v.base - v.cur when 'lower' then v.cur - v.base end as bad
   ) as d
   cross join lateral (
     select d.bad > 0
@@ -136,6 +138,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) IS 'compare_run for many runs at once (arrays aligned by position; ord is the 1-based position): one row per metric of each run or its baseline, in ord then metric order.';
+COMMENT ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) IS 'compare_run for many runs at once (arrays aligned by position; ord is the 1-based position): one row per metric of each run or its baseline, in ord then metric order. A metric with no direction (metric_policy''s source none) has status direction_unknown and is never a regression.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) FROM PUBLIC;

@@ -103,7 +103,9 @@ begin
              'baseline', r.baseline_value,
              'relative_change', r.relative_change,
              'absolute_change', r.absolute_change,
-             'direction', case r.direction when 'higher' then 'higher_is_better' else 'lower_is_better' end,
+             -- direction_unknown: null when the metric has no direction.
+             'direction', case r.direction when 'higher' then 'higher_is_better'
+                                           when 'lower' then 'lower_is_better' end,
              'is_regression', r.is_regression,
              'status', r.status)
              order by r.metric_name) as metrics

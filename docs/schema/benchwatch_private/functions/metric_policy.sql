@@ -19,7 +19,10 @@ begin
 select coalesce(p.direction, benchwatch_private.metric_direction_by_name(p_metric)),
          coalesce(p.relative_threshold, p_default_threshold),
          coalesce(p.absolute_floor, 0),
-         coalesce(p.source, 'name_rule')
+         -- direction_unknown: 'none' when neither a policy nor the name rule gives a direction.
+         coalesce(p.source,
+                  case when benchwatch_private.metric_direction_by_name(p_metric) is null
+                       then 'none' else 'name_rule' end)
   from (select 1) as one
   left join lateral (
     select mp.direction,
@@ -40,6 +43,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) IS 'Effective direction, relative threshold, absolute floor and source (policy, policy_pattern or name_rule) for a metric.';
+COMMENT ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) IS 'Effective direction, relative threshold, absolute floor and source (policy, policy_pattern, name_rule, or none with a null direction when nothing gives one) for a metric.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) FROM PUBLIC;
