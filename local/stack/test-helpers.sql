@@ -102,7 +102,7 @@ set search_path = ''
 as $$
   update benchwatch_private.detection_defaults
   set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1, evidence_z = 0,
-      alarm_z = 0;
+      alarm_z = 0, resolve_runs = 1;
   update public.metric_policies set sensitivity = null, confirmation_runs = null, min_history = null;
 $$;
 

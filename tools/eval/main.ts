@@ -21,7 +21,15 @@ import {
   TUNING_SEEDS,
 } from "./families.ts";
 import { ANCHORS } from "./anchors.ts";
-import { emptyScore, type Score, scoreOne, summarize, type Summary, WINDOW } from "./score.ts";
+import {
+  emptyScore,
+  noiseAwareWindow,
+  type Score,
+  scoreOne,
+  summarize,
+  type Summary,
+  WINDOW,
+} from "./score.ts";
 import { runProduct } from "./product.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -110,11 +118,62 @@ function lateOpenings(m: MetricHistory, openings: number[]): number {
   return late;
 }
 
+/** Why a false opening is false (4-run window), in the order they are tested. */
+const CAUSES = [
+  "no regression on the metric",
+  "before the window",
+  "late, after a missed window",
+  "re-opening after a resolve",
+  "after the regression ended",
+] as const;
+type Cause = typeof CAUSES[number];
+
+function falseOpeningCauses(m: MetricHistory, openings: number[]): Cause[] {
+  const matched = new Set<number>();
+  const seen = new Set<number>();
+  const out: Cause[] = [];
+  for (const o of [...openings].sort((a, b) => a - b)) {
+    const w = m.truth.find((s) => !matched.has(s) && o >= s && o <= s + WINDOW);
+    if (w !== undefined) {
+      matched.add(w);
+      seen.add(w);
+      continue;
+    }
+    const start = [...m.truth].reverse().find((s) => s <= o);
+    if (!m.truth.length) out.push("no regression on the metric");
+    else if (start === undefined) out.push("before the window");
+    else if (m.event === "recovering" && o >= m.start + 12) out.push("after the regression ended");
+    else if (seen.has(start)) out.push("re-opening after a resolve");
+    else {
+      seen.add(start);
+      out.push("late, after a missed window");
+    }
+  }
+  return out;
+}
+
 interface Tally {
   score: Score;
   late: number;
+  /** Scored with the noise-aware window instead of 4 runs. */
+  aware: Score;
+  causes: Record<string, number>;
 }
-const tally = (): Tally => ({ score: emptyScore(), late: 0 });
+const tally = (): Tally => ({ score: emptyScore(), late: 0, aware: emptyScore(), causes: {} });
+
+function causeTable(title: string, order: string[], rows: Record<string, Tally>): string {
+  const lines = [
+    `| ${title} | FP | ${CAUSES.join(" | ")} |`,
+    `|---|---|${CAUSES.map(() => "---").join("|")}|`,
+  ];
+  for (const k of order) {
+    if (!rows[k]) continue;
+    lines.push(
+      `| ${k} | ${rows[k].score.fp} | ${CAUSES.map((c) => rows[k].causes[c] ?? 0).join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
 
 function breakdownTable(title: string, order: string[], rows: Record<string, Tally>): string {
   const lines = [
@@ -200,12 +259,18 @@ export async function run(args: string[]): Promise<number> {
 
   // Anchors, per family and pooled.
   const anchorScores: Record<string, Record<string, Score>> = {};
+  const anchorAware: Record<string, Score> = {};
   for (const [name, method] of Object.entries(ANCHORS)) {
     anchorScores[name] = {};
+    const aw = (anchorAware[name] = emptyScore());
     for (const c of corpora) {
       const sc = (anchorScores[name][c.family] ??= emptyScore());
       for (const s of c.series) {
-        for (const m of s.metrics) scoreOne(sc, m.truth, method(m.values, m.direction));
+        for (const m of s.metrics) {
+          const o = method(m.values, m.direction);
+          scoreOne(sc, m.truth, o);
+          scoreOne(aw, m.truth, o, noiseAwareWindow(m.noiseRatio));
+        }
       }
     }
   }
@@ -228,6 +293,7 @@ export async function run(args: string[]): Promise<number> {
       for (const m of s.metrics) {
         const o = openings.get(`${ci}/${s.id}/${m.metric}`) ?? [];
         const late = lateOpenings(m, o);
+        const causes = falseOpeningCauses(m, o);
         const proportion = m.metric !== "latency_ms" && m.metric !== "analysis_cost";
         const buckets = [
           fam,
@@ -239,7 +305,9 @@ export async function run(args: string[]): Promise<number> {
         if (proportion) buckets.push(bySize[sizeBucket(s.datasetSize)] ??= tally());
         for (const b of buckets) {
           scoreOne(b.score, m.truth, o);
+          scoreOne(b.aware, m.truth, o, noiseAwareWindow(m.noiseRatio));
           b.late += late;
+          for (const x of causes) b.causes[x] = (b.causes[x] ?? 0) + 1;
         }
         if (m.event === "step_beyond") {
           const first = o.find((x) => x >= m.start);
@@ -287,6 +355,24 @@ export async function run(args: string[]): Promise<number> {
     famLines.push(`| ${f} | ${fmt(s)} | ${perFamily[f].late} | ${bestAnchor.toFixed(3)} |`);
   }
   famLines.push(`| **pooled** | ${fmt(pooledResults[product])} | ${pooled.late} | |`);
+  // The same openings scored with the noise-aware window, benchwatch and the anchors.
+  const awareLines = [
+    "| family (noise-aware window) | precision | recall | F1 | median delay (runs) | TP | FP | FN | best anchor F1 |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  const awareFigures: Record<string, Summary> = {};
+  for (const f of families) {
+    awareFigures[f] = summarize(perFamily[f].aware);
+    awareLines.push(`| ${f} | ${fmt(awareFigures[f])} | |`);
+  }
+  awareFigures.pooled = summarize(pooled.aware);
+  const bestAware = Math.max(...Object.values(anchorAware).map((a) => summarize(a).f1));
+  awareLines.push(`| **pooled** | ${fmt(awareFigures.pooled)} | ${bestAware.toFixed(3)} |`);
+  const awareTable = awareLines.join("\n");
+  const causeFamTable = causeTable("family", [...families, "pooled"], {
+    ...perFamily,
+    pooled,
+  });
   const corpusLine = `${split} split, seeds ${seeds.join(", ")}; ${
     quick ? "quick" : "full"
   } corpora (${corpora.length}, ${runsTotal} runs x ${METRICS.length} metrics)`;
@@ -300,9 +386,16 @@ export async function run(args: string[]): Promise<number> {
     ["none", "step_beyond", "step_below", "drift", "spike", "improvement", "recovering"],
     byEvent,
   );
+  const causeMetricTable = causeTable("metric", [...METRICS], byMetric);
+  const causeRatioTable = causeTable("noise / tolerance", RATIO_ORDER, byRatio);
+  const causeSizeTable = causeTable("dataset_size", SIZE_ORDER, bySize);
   const delayRatio = delayTable(stepDelayByRatio, RATIO_ORDER, "noise / tolerance");
   const delaySize = delayTable(stepDelayBySize, SIZE_ORDER, "dataset_size");
   console.log(`\n${corpusLine}\n\n${famTable}\n\n${anchorTable}\n`);
+  console.log(`Scored with the noise-aware window:\n${awareTable}\n`);
+  console.log(
+    `False openings by cause:\n${causeFamTable}\n\n${causeMetricTable}\n\n${causeRatioTable}\n\n${causeSizeTable}\n`,
+  );
   console.log(`By metric:\n${metricTable}\n\nBy noise / tolerance:\n${ratioTable}\n`);
   console.log(`By dataset_size:\n${sizeTable}\n\nBy event:\n${eventTable}\n`);
   console.log(
@@ -345,7 +438,13 @@ export async function run(args: string[]): Promise<number> {
       await Deno.writeTextFile(
         `${ROOT}tools/eval/last-full.json`,
         JSON.stringify(
-          { corpus: corpusLine, families: famFigures, pooled: pooledResults, productSeconds },
+          {
+            corpus: corpusLine,
+            families: famFigures,
+            pooled: pooledResults,
+            noiseAwareWindow: awareFigures,
+            productSeconds,
+          },
           null,
           2,
         ) +
@@ -353,11 +452,11 @@ export async function run(args: string[]): Promise<number> {
       );
       await writeSection(
         "table",
-        `Corpus: ${corpusLine}.\n\n${famTable}\n\nPooled, with the anchors:\n\n${anchorTable}`,
+        `Corpus: ${corpusLine}.\n\n${famTable}\n\nPooled, with the anchors:\n\n${anchorTable}\n\nThe same openings scored with the noise-aware window (scoring, above):\n\n${awareTable}`,
       );
       await writeSection(
         "breakdown",
-        `By metric:\n\n${metricTable}\n\nBy noise-to-tolerance ratio (the generator's run-to-run sd over the tolerance):\n\n${ratioTable}\n\nBy \`dataset_size\` (precision, recall and f1 only):\n\n${sizeTable}\n\nBy event:\n\n${eventTable}`,
+        `By metric:\n\n${metricTable}\n\nBy noise-to-tolerance ratio (the generator's run-to-run sd over the tolerance):\n\n${ratioTable}\n\nBy \`dataset_size\` (precision, recall and f1 only):\n\n${sizeTable}\n\nBy event:\n\n${eventTable}\n\nFalse openings by cause (4-run window):\n\n${causeFamTable}\n\n${causeMetricTable}\n\n${causeRatioTable}\n\n${causeSizeTable}`,
       );
       await writeSection("delay", `${delayRatio}\n\n${delaySize}`);
     }

@@ -4,6 +4,16 @@
 
 export const WINDOW = 4;
 
+/**
+ * The noise-aware window (docs/detection.md, "Scoring"): max(4, ceil(4 r^2)) runs for a series
+ * whose run-to-run noise is r tolerances, the runs a mean needs to show a step of 2
+ * tolerances (the middle of the corpus's steps) one tolerance past the tolerance at 2
+ * standard errors. Fixed from that formula, not fitted; the same for every method.
+ */
+export function noiseAwareWindow(noiseRatio: number): number {
+  return Math.max(WINDOW, Math.ceil(4 * noiseRatio * noiseRatio));
+}
+
 export interface Score {
   tp: number;
   fp: number;
@@ -15,10 +25,15 @@ export function emptyScore(): Score {
   return { tp: 0, fp: 0, fn: 0, delays: [] };
 }
 
-export function scoreOne(s: Score, truth: number[], openings: number[]): void {
+export function scoreOne(
+  s: Score,
+  truth: number[],
+  openings: number[],
+  window: number = WINDOW,
+): void {
   const matched = new Set<number>();
   for (const o of [...openings].sort((a, b) => a - b)) {
-    const w = truth.find((start) => !matched.has(start) && o >= start && o <= start + WINDOW);
+    const w = truth.find((start) => !matched.has(start) && o >= start && o <= start + window);
     if (w === undefined) {
       s.fp++;
     } else {

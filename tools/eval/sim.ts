@@ -4,7 +4,7 @@
 
 import { type Corpus, type MetricHistory } from "./corpus.ts";
 import { FAMILIES, type Family, generateFamily, TUNING_SEEDS } from "./families.ts";
-import { emptyScore, type Score, scoreOne, summarize } from "./score.ts";
+import { emptyScore, noiseAwareWindow, type Score, scoreOne, summarize } from "./score.ts";
 
 export interface Rule {
   sensitivity: number;
@@ -41,6 +41,18 @@ export interface Rule {
   refSym: boolean;
   /** Lower quantile of the reference's spread (the range q .. 1 - q, normal-consistent). */
   spreadQ: number;
+  /** Each confirming run must be beyond tolerance - eachSlack * noise (0: beyond tolerance). */
+  eachSlack: number;
+  /** How many of the last confirmation_runs runs must pass the per-run test (0: all). */
+  eachOf: number;
+  /** The level spread's excess over the successive-difference noise is a slow component
+   * common to consecutive runs: it does not average out in the evidence mean. */
+  slowVar: boolean;
+  /** Runs back within resolve_fraction needed to resolve (at least confirmation_runs). */
+  resolveRuns: number;
+  /** Small-sample honesty: scale the series noise by t(0.975, df) / 1.96, df the number of
+   * successive differences it was estimated from, less one. */
+  tQuantile: boolean;
 }
 
 export const OLD: Rule = {
@@ -65,7 +77,33 @@ export const OLD: Rule = {
   alarmZ: 0,
   refSym: false,
   spreadQ: 0.25,
+  eachSlack: 0,
+  eachOf: 0,
+  slowVar: false,
+  resolveRuns: 0,
+  tQuantile: false,
 };
+
+/** The robust rule (migration 20261201140000). */
+export const ROBUST: Rule = {
+  ...OLD,
+  noiseAllRuns: true,
+  alarmZ: 3.5,
+  levelSpread: true,
+  latencyConfirmation: 4,
+};
+
+/** The shipped rule (migration 20261202200000): resolve after 4 runs back; the confirming
+ * runs before the newest beyond tolerance less one noise unit. */
+export const SHIPPED: Rule = { ...ROBUST, resolveRuns: 4, eachSlack: 1 };
+
+// t(0.975, df) for df = 1 .. 30.
+// deno-fmt-ignore
+const T975 = [
+  12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -110,6 +148,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
         sigma = sd.reduce((a, b) => a + b, 0) / sd.length / (0.5586 * Math.SQRT2);
       }
       if (rule.smallK > 0) sigma *= 1 + rule.smallK / d.length;
+      if (rule.tQuantile && d.length >= 2) sigma *= T975[Math.min(d.length - 2, 29)] / 1.96;
     }
     // reference
     const ref: number[] = [vals[0]];
@@ -118,6 +157,8 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     }
     const R = median(ref);
     const refN = ref.length;
+    const sigmaDiff = sigma;
+    let spreadV: number | null = null;
     if (rule.levelSpread && refN >= rule.minHistory) {
       // Interquartile range / 1.349, as assess_runs computes it (percentile_cont, linear).
       const q = (p: number) => {
@@ -129,6 +170,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
       const lo = rule.spreadQ;
       const z = { 0.25: 0.6745, 0.3: 0.5244, 0.375: 0.3186 }[lo] ?? 0.6745;
       const spread = (q(1 - lo) - q(lo)) / (2 * z);
+      spreadV = spread;
       sigma = sigma === null ? spread : Math.max(sigma, spread);
     }
     const ownV = own(raw[t]);
@@ -140,6 +182,10 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
       baseSigma = Math.max(baseSigma ?? 0, f);
     }
     const nzRef = (baseSigma ?? 0) * (refN >= 3 ? 1.2533 : 1) / Math.sqrt(refN);
+    const slow2 = rule.slowVar && spreadV !== null
+      ? Math.max(0, spreadV ** 2 - Math.max(sigmaDiff ?? 0, ownV ?? 0) ** 2)
+      : 0;
+    const white2 = (runSigma ?? 0) ** 2 - slow2;
     const nz = runSigma === null && baseSigma === null
       ? null
       : Math.sqrt((runSigma ?? 0) ** 2 + nzRef ** 2);
@@ -158,12 +204,15 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     const cap = tol + rule.clipZ * (nz ?? 0);
     let sum = 0;
     const bs: number[] = [];
-    for (let i = 0; i < seq.length; i++) {
+    const need = rule.eachOf || c;
+    let passed = 0;
+    for (let i = 0; i < c && i < seq.length; i++) {
       const b = badOf(seq[i]);
-      if (i < c && !(b > 0 && b > tol)) {
-        eachBeyond = false;
-        break;
-      }
+      if (b > 0 && b > tol - rule.eachSlack * (nz ?? 0)) passed++;
+    }
+    if (passed < need || !(badOf(seq[0]) > 0 && badOf(seq[0]) > tol)) eachBeyond = false;
+    for (let i = 0; eachBeyond && i < seq.length; i++) {
+      const b = badOf(seq[i]);
       const cb = nz && nz > 0 ? Math.min(b, cap) : b;
       sum += cb;
       bs.push(cb);
@@ -180,7 +229,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
           mean = s.reduce((a, b) => a + b, 0) / s.length;
           jj = s.length;
         } else if (rule.trim > 0 && m.metric === "latency_ms") continue;
-        const se = Math.sqrt((runSigma ?? 0) ** 2 / jj + nzRef ** 2);
+        const se = Math.sqrt(white2 / jj + slow2 + nzRef ** 2);
         if (mean - tol > rule.evidenceZ * se && mean > (rule.alarmZ || rule.sensitivity) * se) {
           evident = true;
           break;
@@ -191,8 +240,9 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     const isOoc = (beyondTol && (beyondNz ?? true) && hasHistory) || confirmed;
     let allBack = true;
     let prevN = 0;
-    for (let k = t - 1; k >= 0 && prevN < c - 1; k--, prevN++) if (!back[k]) allBack = false;
-    const confirmedBack = isBack && prevN === c - 1 && allBack;
+    const rc = Math.max(c, rule.resolveRuns);
+    for (let k = t - 1; k >= 0 && prevN < rc - 1; k--, prevN++) if (!back[k]) allBack = false;
+    const confirmedBack = isBack && prevN === rc - 1 && allBack;
     ooc.push(rule.flag === "old" ? isOoc : confirmed || (ooc[t - 1] && beyondTol));
     back.push(isBack);
     far.push(Math.abs(v - R) > tol);
@@ -204,12 +254,18 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
   return openings;
 }
 
-export function scoreCorpus(corpus: Corpus, rule: Rule, by?: Record<string, Score>): Score {
+export function scoreCorpus(
+  corpus: Corpus,
+  rule: Rule,
+  by?: Record<string, Score>,
+  aware?: Score,
+): Score {
   const sc = emptyScore();
   for (const s of corpus.series) {
     for (const m of s.metrics) {
       const o = simulate(m, s.datasetSize, rule);
       scoreOne(sc, m.truth, o);
+      if (aware) scoreOne(aware, m.truth, o, noiseAwareWindow(m.noiseRatio));
       if (by) {
         by[m.metric] ??= emptyScore();
         scoreOne(by[m.metric], m.truth, o);
@@ -220,19 +276,21 @@ export function scoreCorpus(corpus: Corpus, rule: Rule, by?: Record<string, Scor
 }
 
 if (import.meta.main) {
-  const variants: Record<string, Partial<Rule>> = JSON.parse(Deno.args[0] ?? '{"old":{}}');
+  // Each variant is a change to the shipped rule: '{"name": {knobs}}'.
+  const variants: Record<string, Partial<Rule>> = JSON.parse(Deno.args[0] ?? '{"shipped":{}}');
   const corpora = FAMILIES.flatMap((f: Family) =>
     TUNING_SEEDS.map((s) => generateFamily(f, s, false))
   );
   for (const [name, v] of Object.entries(variants)) {
-    const rule = { ...OLD, ...v };
+    const rule = { ...SHIPPED, ...v };
     const pooled = emptyScore();
+    const aware = emptyScore();
     const parts: string[] = [];
     const byMetric: Record<string, Score> = {};
     for (const f of FAMILIES) {
       const sc = emptyScore();
       for (const c of corpora.filter((c) => c.family === f)) {
-        const x = scoreCorpus(c, rule, byMetric);
+        const x = scoreCorpus(c, rule, byMetric, aware);
         sc.tp += x.tp, sc.fp += x.fp, sc.fn += x.fn, sc.delays.push(...x.delays);
       }
       pooled.tp += sc.tp, pooled.fp += sc.fp, pooled.fn += sc.fn, pooled.delays.push(...sc.delays);
@@ -244,10 +302,13 @@ if (import.meta.main) {
       const x = summarize(s);
       return `${k.slice(0, 4)} ${x.precision.toFixed(2)}/${x.recall.toFixed(2)}`;
     }).join(" ");
+    const a = summarize(aware);
     console.log(
       `${name}: pooled P${p.precision.toFixed(3)} R${p.recall.toFixed(3)} F${
         p.f1.toFixed(3)
-      } d${p.medianDelay} | ${parts.join(" | ")} | ${bm}`,
+      } d${p.medianDelay} | ${parts.join(" | ")} | ${bm} | noise-aware window P${
+        a.precision.toFixed(3)
+      } R${a.recall.toFixed(3)}`,
     );
   }
 }

@@ -187,7 +187,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function useImmediateAlertPolicy(): Promise<void> {
   await db()`update benchwatch_private.detection_defaults
              set sensitivity = 0, confirmation_runs = 1, min_history = 1, resolve_fraction = 1,
-                 evidence_z = 0, alarm_z = 0`;
+                 evidence_z = 0, alarm_z = 0, resolve_runs = 1`;
 }
 
 /** Puts every detection default back: the one row again, with the columns' defaults. */

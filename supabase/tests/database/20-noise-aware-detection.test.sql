@@ -7,7 +7,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(48);
+select plan(49);
 
 -- One run of a series at hour i (created_at orders the history).
 create function pg_temp.r(p_model text, p_i int, p_metrics jsonb, p_size int default 5000,
@@ -162,7 +162,8 @@ select is(pg_temp.all_alerts('nz-noisy-step', 'f1'), 0,
 select pg_temp.r('nz-noisy-step', 10, jsonb_build_object('f1', 0.831, 'latency_ms', 100), 300);
 select is(pg_temp.open_alerts('nz-noisy-step', 'f1'), 1, 'it is confirmed by the third');
 
--- 6. No flapping: an open alert resolves only after two runs clearly back.
+-- 6. No flapping: an open alert resolves only after four runs clearly back (resolve_runs;
+--    two, confirmation_runs, before migration 20261202200000).
 select pg_temp.history('nz-flap');
 select pg_temp.r('nz-flap', 8, '{"f1": 0.80, "latency_ms": 100}');
 select pg_temp.r('nz-flap', 9, '{"f1": 0.80, "latency_ms": 100}');
@@ -176,8 +177,11 @@ select pg_temp.r('nz-flap', 13, '{"f1": 0.90, "latency_ms": 100}');
 select pg_temp.r('nz-flap', 14, '{"f1": 0.80, "latency_ms": 100}');
 select is(pg_temp.all_alerts('nz-flap', 'f1'), 1, 'alternating runs keep one alert open: no flapping');
 select pg_temp.r('nz-flap', 15, '{"f1": 0.90, "latency_ms": 100}');
-select is(jsonb_array_length(pg_temp.r('nz-flap', 16, '{"f1": 0.901, "latency_ms": 100}') -> 'alerts_resolved'), 1,
-  'two consecutive runs clearly back resolve the alert');
+select pg_temp.r('nz-flap', 16, '{"f1": 0.901, "latency_ms": 100}');
+select is((pg_temp.r('nz-flap', 17, '{"f1": 0.899, "latency_ms": 100}') -> 'alerts_resolved'), '[]'::jsonb,
+  'three consecutive runs clearly back do not resolve yet');
+select is(jsonb_array_length(pg_temp.r('nz-flap', 18, '{"f1": 0.90, "latency_ms": 100}') -> 'alerts_resolved'), 1,
+  'four consecutive runs clearly back resolve the alert');
 select is((select count(*)::int from regression_alerts where model_version = 'nz-flap' and status = 'resolved'), 1,
   'the alert resolved exactly once');
 

@@ -4,7 +4,8 @@
 --
 -- Two families of three series get the same runs in the same order: "bat" in one
 -- ingest_runs call, "seq" through record_run one run at a time. Each series has a pinned
--- baseline, 8 in-control runs, 4 regressing ones and 3 recovered ones; series 2's latency
+-- baseline, 8 in-control runs, 4 regressing ones and 4 recovered ones (an alert resolves after 4
+-- runs back since migration 20261202200000; 3 before); series 2's latency
 -- regresses too. The batch also holds a duplicate run (a replay) and a run older than
 -- its series' latest (recorded, not latest).
 begin;
@@ -35,14 +36,14 @@ from unnest(array['bat', 'seq']) as f, generate_series(1, 3) as s;
 select count(public.pin_baseline(t.id))
 from benchmark_transactions t where t.model_version like 'rr-%' and t.commit_sha = 'rr-0';
 
--- The runs, in batch order: t = 1..15 for series 1, 2, 3, with the duplicate after
+-- The runs, in batch order: t = 1..16 for series 1, 2, 3, with the duplicate after
 -- series 1's t = 4 and the older run (t = 5.5 of series 3) at the end.
 create temp table rr_runs on commit drop as
 with plain as (
   select (t * 10 + s)::numeric as pos, s, t::numeric as t,
          case when t between 9 and 12 then 0.80 else 0.90 end + ((s * 7 + t * 13) % 9 - 4) / 1000.0 as f1,
          case when s = 2 and t between 9 and 12 then 600 else 400 + ((s * 5 + t * 3) % 7) - 3 end as latency
-  from generate_series(1, 3) as s, generate_series(1, 15) as t
+  from generate_series(1, 3) as s, generate_series(1, 16) as t
 )
 select pos, s, t, f1, latency from plain
 union all
@@ -145,7 +146,7 @@ select is(
         with ordinality as r(answer, n)),
   (select jsonb_agg(jsonb_build_array(to_jsonb(true), b.answer -> 'transaction_id') order by b.n) from rr_bat as b),
   'the same batch sent again replays every answer');
-select is((select count(*)::integer from benchmark_transactions where model_version like 'rr-bat-%'), 3 + 45 + 1,
+select is((select count(*)::integer from benchmark_transactions where model_version like 'rr-bat-%'), 3 + 48 + 1,
   'and writes nothing new');
 
 select * from finish();

@@ -39,7 +39,11 @@ begin
   ),
   pols as materialized (
     select d.metric, pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
-           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z
+           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z,
+           -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
+           -- least confirmation_runs; within the previous runs already read for the evidence.
+           least(greatest(dd.resolve_runs, pol.confirmation_runs),
+                 greatest(dd.evidence_runs, pol.confirmation_runs)) as resolve_runs
     from (select distinct it.metric from items it) as d
     cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
     cross join benchwatch_private.detection_defaults dd
@@ -52,7 +56,7 @@ begin
            it.absolute_floor as floor, it.baseline_value as base_val,
            pol.sensitivity, pol.confirmation_runs, pol.min_history, pol.history_window,
            pol.resolve_fraction, pol.reference_runs, pol.evidence_runs, pol.evidence_z, pol.clip_z,
-           pol.alarm_z,
+           pol.alarm_z, pol.resolve_runs,
            case when it.base_created is not null then bo.own_stderr end as base_se
     from items it
     join pols pol on pol.metric = it.metric
@@ -117,12 +121,12 @@ begin
       ) as q
     ) as rf
     -- The previous evidence_runs - 1 runs, newest first: their values (the evidence for an
-    -- opening) and, for the last confirmation_runs - 1 of them, whether they were back in
+    -- opening) and, for the last resolve_runs - 1 of them, whether they were back in
     -- control (a resolution).
     cross join lateral (
-      select least(pg_catalog.count(*), m.confirmation_runs - 1)::integer as n,
+      select least(pg_catalog.count(*), m.resolve_runs - 1)::integer as n,
              not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control order by p.created_at desc, p.seq desc))
-                                       [1:m.confirmation_runs - 1]), false) as all_back,
+                                       [1:m.resolve_runs - 1]), false) as all_back,
              pg_catalog.array_agg(p.value order by p.created_at desc, p.seq desc) as prev_vals
       from (
         select o.value, o.back_in_control, o.created_at, o.seq
@@ -179,7 +183,7 @@ begin
          (v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history) or v.confirmed,
          v.back,
          v.confirmed,
-         v.back and v.prev_n = v.confirmation_runs - 1 and v.all_back,
+         v.back and v.prev_n = v.resolve_runs - 1 and v.all_back,
          pg_catalog.round(v.nz_b, 10),
          case when v.nz_b > 0 then pg_catalog.round(v.bad_b / v.nz_b, 4) end,
          case when v.nz_b is null then null else v.bad_b > v.sensitivity * v.nz_b end
@@ -189,6 +193,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (each of the last confirmation_runs runs beyond tolerance, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last confirmation_runs runs confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
+COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) FROM PUBLIC;

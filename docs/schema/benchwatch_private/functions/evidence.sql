@@ -25,6 +25,8 @@ declare
   v_run2 float8 := coalesce(p_run_noise, 0)::float8 ^ 2;
   v_ref2 float8 := coalesce(p_reference_noise, 0)::float8 ^ 2;
   v_cap float8 := p_tolerance + p_clip_z * coalesce(p_noise, 0);
+  -- The confirming runs before the newest: beyond tolerance less one noise unit.
+  v_tol_prev float8 := p_tolerance - coalesce(p_noise, 0);
   v_b float8;
   v_sum float8 := 0;
   v_mean float8;
@@ -34,7 +36,8 @@ begin
   evident := false;
   for i in 1 .. pg_catalog.cardinality(p_values) loop
     v_b := case when p_higher then p_reference - p_values[i] else p_values[i] - p_reference end;
-    if i <= p_confirmation_runs and not (v_b > 0 and v_b > v_tol) then
+    if i <= p_confirmation_runs
+       and not (v_b > 0 and v_b > case when i = 1 then v_tol else v_tol_prev end) then
       each_beyond := false;
       return;
     end if;
@@ -60,6 +63,6 @@ GRANT EXECUTE
   TO "postgres", "service_role";
 
 COMMENT ON FUNCTION "benchwatch_private"."evidence"(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) IS
-  'The opening test of assess_runs for one metric of one run: whether the last confirmation_runs values are each beyond tolerance, and whether the clipped mean change of the last j values clears tolerance by evidence_z standard errors and noise by sensitivity.';
+  'The opening test of assess_runs for one metric of one run: whether the newest value is beyond tolerance and the other last confirmation_runs values beyond zero and beyond tolerance less one noise unit (each_beyond), and whether the clipped mean change of the last j values clears tolerance by evidence_z standard errors and noise by sensitivity (assess_runs passes alarm_z).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."evidence"(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) FROM PUBLIC;

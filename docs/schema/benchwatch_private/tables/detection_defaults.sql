@@ -10,6 +10,7 @@ CREATE TABLE "benchwatch_private"."detection_defaults" (
   "evidence_z"        numeric NOT NULL DEFAULT 1.5,
   "clip_z"            numeric NOT NULL DEFAULT 2,
   "alarm_z"           numeric NOT NULL DEFAULT 3.5,
+  "resolve_runs"      integer NOT NULL DEFAULT 4,
   CONSTRAINT "detection_defaults_alarm_z_nonnegative" CHECK ((alarm_z >= (0)::numeric)),
   CONSTRAINT "detection_defaults_clip_z_positive" CHECK ((clip_z > (0)::numeric)),
   CONSTRAINT "detection_defaults_confirmation_runs_valid" CHECK (((confirmation_runs >= 1) AND (confirmation_runs <= 20))),
@@ -21,6 +22,7 @@ CREATE TABLE "benchwatch_private"."detection_defaults" (
   CONSTRAINT "detection_defaults_pkey" PRIMARY KEY (id),
   CONSTRAINT "detection_defaults_reference_runs_valid" CHECK (((reference_runs >= 1) AND (reference_runs <= 100))),
   CONSTRAINT "detection_defaults_resolve_fraction_valid" CHECK (((resolve_fraction > (0)::numeric) AND (resolve_fraction <= (1)::numeric))),
+  CONSTRAINT "detection_defaults_resolve_runs_positive" CHECK ((resolve_runs >= 1)),
   CONSTRAINT "detection_defaults_sensitivity_nonnegative" CHECK ((sensitivity >= (0)::numeric))
 );
 
@@ -38,4 +40,6 @@ GRANT SELECT ON TABLE "benchwatch_private"."detection_defaults" TO "service_role
 
 COMMENT ON COLUMN "benchwatch_private"."detection_defaults"."alarm_z" IS 'Standard errors by which the mean change of the last runs must clear zero for an alert to open (with evidence_z past tolerance); a metric''s sensitivity applies instead when larger.';
 
-COMMENT ON TABLE "benchwatch_private"."detection_defaults" IS 'Alerting defaults for knobs a metric policy leaves null: sensitivity 2, confirmation_runs 2, min_history 5, history_window 30; resolve_fraction 0.5 (an alert resolves once runs are back within half the tolerance); reference_runs 30 (the reference level is the median of the baseline and the first 29 in-control runs after it); evidence_runs 10, evidence_z 1.5, clip_z 2, alarm_z 3.5 (an alert opens when the mean change of the last j runs, confirmation_runs <= j <= evidence_runs, each run clipped at tolerance + clip_z noise, is beyond tolerance by evidence_z standard errors and beyond zero by alarm_z).';
+COMMENT ON COLUMN "benchwatch_private"."detection_defaults"."resolve_runs" IS 'Consecutive runs back within resolve_fraction of the tolerance that resolve an open alert (at least the metric''s confirmation_runs, at most evidence_runs).';
+
+COMMENT ON TABLE "benchwatch_private"."detection_defaults" IS 'Alerting defaults for knobs a metric policy leaves null: sensitivity 2, confirmation_runs 2, min_history 5, history_window 30; resolve_fraction 0.5 and resolve_runs 4 (an alert resolves once 4 consecutive runs, and at least confirmation_runs, are back within half the tolerance); reference_runs 30 (the reference level is the median of the baseline and the first 29 in-control runs after it); evidence_runs 10, evidence_z 1.5, clip_z 2, alarm_z 3.5 (an alert opens when the run is beyond tolerance, the other last confirmation_runs runs beyond tolerance less one noise unit, and the mean change of the last j runs, confirmation_runs <= j <= evidence_runs, each run clipped at tolerance + clip_z noise, is beyond tolerance by evidence_z standard errors and beyond zero by alarm_z).';
