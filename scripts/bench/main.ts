@@ -17,6 +17,7 @@ import { readPid } from "../stack/proc.ts";
 import { down, up } from "../stack/stack.ts";
 import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
+import { examplesBench } from "./examples.ts";
 
 interface Plan {
   quick: boolean;
@@ -808,6 +809,7 @@ export async function run(args: string[]): Promise<number> {
     say("rendered BENCHMARKS.md from bench/results.json");
     return 0;
   }
+  if (args.includes("--examples")) return await examplesOnly(cfg, plan);
   const loadBefore = await loadAverage();
   say(`${plan.quick ? "quick smoke" : "full benchmark"}; load average ${loadBefore.join(" ")}`);
   say(`wiping ${cfg.dir} and bringing up a fresh bench stack`);
@@ -860,6 +862,7 @@ export async function run(args: string[]): Promise<number> {
     }
 
     const alerts = await alertLatency(ctx);
+    const examples = await examplesBench({ ...ctx, quick: plan.quick, say });
     const maintenance = await settle(ctx);
     say(`read API at ${await countRows(sql)} rows (anon key, sequential requests)`);
     const reads = { ...await readApi(ctx), maintenance_before: maintenance };
@@ -933,6 +936,7 @@ export async function run(args: string[]): Promise<number> {
       },
       read_api: { rows: last.rows, ...reads },
       alerts,
+      examples,
       memory: sampler.summary(),
       ingest_retries_after_502: retries.count,
     };
@@ -963,6 +967,44 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   } finally {
     sampler.stop();
+    await sql.end({ timeout: 5 }).catch(() => {});
+    await down("bench", () => {}).catch((e) => say(`could not stop the bench stack: ${e}`));
+  }
+}
+
+/**
+ * `npm run bench -- --examples`: the per-example phase alone, on a fresh bench stack, merged
+ * into bench/results.json (which must exist) and BENCHMARKS.md re-rendered from it.
+ */
+async function examplesOnly(cfg: StackConfig, plan: Plan): Promise<number> {
+  const path = `${cfg.repoRoot}/bench/results.json`;
+  const results = JSON.parse(await Deno.readTextFile(path));
+  await down("bench", () => {}).catch(() => {});
+  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  const stack = await up("bench", { say: (s) => say(s.split("\n")[0]) });
+  const sql = postgres(cfg.dbUrl, { max: 4, onnotice: () => {} });
+  try {
+    results.examples = await examplesBench({
+      sql,
+      api: cfg.apiUrl,
+      serviceKey: stack.keys.serviceRoleKey,
+      quick: plan.quick,
+      tag: Date.now().toString(36),
+      say,
+    });
+    results.examples.measured_at = new Date().toISOString();
+    results.examples.load_average = await loadAverage();
+    say(JSON.stringify(results.examples, null, 2));
+    if (!plan.quick) {
+      await Deno.writeTextFile(path, JSON.stringify(results, null, 2) + "\n");
+      await Deno.writeTextFile(
+        `${cfg.repoRoot}/BENCHMARKS.md`,
+        renderMarkdown(results, await notes(cfg.repoRoot)),
+      );
+      say("merged the per-example figures into bench/results.json and BENCHMARKS.md");
+    }
+    return 0;
+  } finally {
     await sql.end({ timeout: 5 }).catch(() => {});
     await down("bench", () => {}).catch((e) => say(`could not stop the bench stack: ${e}`));
   }

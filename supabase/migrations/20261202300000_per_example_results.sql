@@ -37,7 +37,9 @@ create table benchwatch_private.paired_defaults (
   id           boolean not null default true primary key,
   q_level      numeric not null default 0.05,
   max_examples integer not null default 10000,
+  confirmation_runs integer not null default 1,
   constraint paired_defaults_one_row check (id),
+  constraint paired_defaults_confirmation_runs_valid check (confirmation_runs between 1 and 10),
   constraint paired_defaults_q_level_valid check (q_level > 0 and q_level < 1),
   constraint paired_defaults_max_examples_valid check (max_examples between 1 and 100000)
 );
@@ -101,6 +103,8 @@ create table benchwatch_private.paired_results (
   ci_high                 numeric,
   p_value                 float8  not null,
   q_value                 float8  not null,
+  beyond_tolerance        boolean,
+  id                      bigint  generated always as identity primary key,
   constraint paired_results_key unique nulls not distinct (transaction_id, metric_name, slice)
 );
 alter table benchwatch_private.paired_results enable row level security;
@@ -324,14 +328,16 @@ create function benchwatch_private.example_values(p_tx_id uuid, p_metric text)
   stable
   set search_path = ''
 as $$
-  select s.example_ids[i.i], s.slices[i.i],
-         case when r.kind = 'binary' then pg_catalog.get_bit(r.outcomes, i.i - 1)::float8 else r.scores[i.i] end
+  -- One unnest over the arrays: a subscript per row would detoast them once per example.
+  select u.id, u.slice, case when r.kind = 'binary' then u.bit::float8 else u.score end
   from benchwatch_private.run_examples r
   join benchwatch_private.example_sets s on s.id = r.example_set_id
-  cross join lateral pg_catalog.generate_series(1, pg_catalog.cardinality(s.example_ids)) as i(i)
+  cross join lateral rows from (
+    pg_catalog.unnest(s.example_ids), pg_catalog.unnest(s.slices), pg_catalog.unnest(r.scores),
+    pg_catalog.unnest(pg_catalog.string_to_array(r.outcomes::text, null)),
+    pg_catalog.unnest(pg_catalog.string_to_array(r.present::text, null))) as u(id, slice, score, bit, present)
   where r.transaction_id = p_tx_id and r.metric_name = p_metric
-    and case when r.kind = 'binary' then r.present is null or pg_catalog.get_bit(r.present, i.i - 1) = 1
-             else r.scores[i.i] is not null end
+    and case when r.kind = 'binary' then coalesce(u.present, '1') = '1' else u.score is not null end
 $$;
 revoke all on function benchwatch_private.example_values(uuid, text) from public;
 grant execute on function benchwatch_private.example_values(uuid, text) to postgres, service_role;
@@ -413,6 +419,7 @@ declare
   v_run benchwatch_private.run_input;
   v_any boolean := false;
   v_level numeric := (select d.q_level from benchwatch_private.paired_defaults d);
+  v_confirm integer := (select d.confirmation_runs from benchwatch_private.paired_defaults d);
   v_row record;
 begin
   for v_run in select r.* from pg_catalog.unnest(p_round) as r loop
@@ -428,7 +435,7 @@ begin
   end if;
 
   with cmp as (
-    select i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction, c.*
+    select i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction, i.is_regression, c.*
     from pg_catalog.unnest(p_items) as i
     cross join lateral benchwatch_private.paired_compare(
       i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction) as c
@@ -449,9 +456,10 @@ begin
   )
   insert into benchwatch_private.paired_results (
     transaction_id, baseline_transaction_id, metric_name, slice, kind, direction, n_both, worse, better,
-    mean_diff, ci_low, ci_high, p_value, q_value)
+    mean_diff, ci_low, ci_high, p_value, q_value, beyond_tolerance)
   select n.tx_id, n.baseline_transaction_id, n.metric_name, n.slice, n.kind, n.direction, n.n_both,
-         n.worse, n.better, n.mean_diff, n.ci_low, n.ci_high, n.p_value, q.q
+         n.worse, n.better, n.mean_diff, n.ci_low, n.ci_high, n.p_value, q.q,
+         case when n.slice is null then n.is_regression end
   from numbered n
   join q on q.tx_id = n.tx_id and q.pos = n.pos;
 
@@ -463,8 +471,28 @@ begin
     where pr.transaction_id = p_items[v_i].tx_id and pr.metric_name = p_items[v_i].metric_name
       and pr.slice is null;
     if found then
+      -- With confirmation_runs k > 1, the series' k - 1 previous runs must have said so too.
       p_items[v_i].confirmed_out := coalesce(p_items[v_i].is_regression, false)
-        and v_row.worse > v_row.better and v_row.q_value < v_level;
+        and v_row.worse > v_row.better and v_row.q_value < v_level
+        and (v_confirm = 1 or (
+          select pg_catalog.count(*) = v_confirm - 1
+                 and pg_catalog.bool_and(coalesce(pr.beyond_tolerance and pr.worse > pr.better
+                                                  and pr.q_value < v_level, false))
+          from (select o.transaction_id
+                from benchwatch_private.metric_observations o
+                where o.model_version = p_items[v_i].model_version
+                  and o.model_provider = p_items[v_i].model_provider
+                  and o.dataset_version = p_items[v_i].dataset_version
+                  and o.prompt_version = p_items[v_i].prompt_version
+                  and o.environment = p_items[v_i].environment
+                  and o.metric_name = p_items[v_i].metric_name
+                  and o.created_at <= p_items[v_i].created_at
+                  and o.transaction_id <> p_items[v_i].tx_id
+                order by o.created_at desc, o.seq desc
+                limit v_confirm - 1) as prev
+          left join benchwatch_private.paired_results pr
+            on pr.transaction_id = prev.transaction_id and pr.metric_name = p_items[v_i].metric_name
+               and pr.slice is null));
       p_items[v_i].out_of_control := coalesce(p_items[v_i].out_of_control, false) or p_items[v_i].confirmed_out;
     end if;
   end loop;
@@ -969,3 +997,83 @@ GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], bool
 COMMENT ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) IS 'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round. With p_name_runs, errors name the run as runs[<index>].';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) FROM PUBLIC;
+
+-- The Examples view's read API ----------------------------------------------------------------
+create function benchwatch_private.run_examples_json(p_transaction_id uuid, p_filters jsonb)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path = ''
+as $$
+declare
+  v_metric text := nullif(p_filters ->> 'metric', '');
+  v_slice text := p_filters ->> 'slice';
+  v_change text := coalesce(nullif(p_filters ->> 'change', ''), 'all');
+  v_limit integer := coalesce((p_filters ->> 'limit')::integer, 200);
+  v_offset integer := coalesce((p_filters ->> 'offset')::integer, 0);
+  v_run public.benchmark_transactions;
+  v_base uuid;
+  v_flipped jsonb;
+  v_total integer;
+begin
+  if v_change not in ('all', 'worse', 'better') or v_limit not between 1 and 1000 or v_offset < 0 then
+    raise exception using
+      errcode = 'BW020',
+      message = 'Cannot read examples: change must be all, worse or better; limit 1 to 1000; offset not negative';
+  end if;
+  select t.* into v_run from public.benchmark_transactions t where t.id = p_transaction_id;
+  if not found then
+    return null;
+  end if;
+  select pr.baseline_transaction_id into v_base
+  from benchwatch_private.paired_results pr
+  where pr.transaction_id = p_transaction_id
+  limit 1;
+
+  with flips as (
+    select pr.metric_name, c.example_id, c.slice, b.value as baseline_value, c.value as current_value,
+           case when (case when pr.direction = 'lower' then b.value - c.value else c.value - b.value end) < 0
+                then 'worse' else 'better' end as change
+    from benchwatch_private.paired_results pr
+    cross join lateral benchwatch_private.example_values(pr.transaction_id, pr.metric_name) as c
+    join benchwatch_private.example_values(pr.baseline_transaction_id, pr.metric_name) as b
+      on b.example_id = c.example_id
+    where pr.transaction_id = p_transaction_id and pr.slice is null
+      and (v_metric is null or pr.metric_name = v_metric)
+      and (v_slice is null or coalesce(c.slice, '') = v_slice)
+      and c.value <> b.value
+  ),
+  picked as (
+    select f.* from flips f where v_change = 'all' or f.change = v_change
+  )
+  select (select pg_catalog.count(*)::integer from picked),
+         coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                     'metric_name', p.metric_name, 'example_id', p.example_id, 'slice', p.slice,
+                     'baseline_value', p.baseline_value, 'current_value', p.current_value,
+                     'change', p.change) order by p.change desc, p.metric_name, p.slice, p.example_id)
+                   from (select x.* from picked x
+                         order by x.change desc, x.metric_name, x.slice, x.example_id
+                         limit v_limit offset v_offset) as p), '[]'::jsonb)
+  into v_total, v_flipped;
+
+  return pg_catalog.jsonb_build_object(
+    'transaction_id', v_run.id,
+    'created_at', v_run.created_at,
+    'commit_sha', v_run.commit_sha,
+    'series', pg_catalog.jsonb_build_object(
+      'model_version', v_run.model_version, 'model_provider', v_run.model_provider,
+      'dataset_version', v_run.dataset_version, 'prompt_version', v_run.prompt_version,
+      'environment', v_run.environment),
+    'baseline_transaction_id', v_base,
+    'q_level', (select d.q_level from benchwatch_private.paired_defaults d),
+    'paired', coalesce(benchwatch_private.paired_json(p_transaction_id), '[]'::jsonb),
+    'flipped', v_flipped,
+    'total_flipped', v_total,
+    'limit', v_limit,
+    'offset', v_offset);
+end
+$$;
+revoke all on function benchwatch_private.run_examples_json(uuid, jsonb) from public;
+grant execute on function benchwatch_private.run_examples_json(uuid, jsonb) to postgres, service_role;
+comment on function benchwatch_private.run_examples_json(uuid, jsonb) is
+  'The Examples view of a run against its baseline (GET /benchmarks?view=examples): its paired rows per metric and slice (q-values) and the examples that flipped, filtered by metric, slice ('''' = unlabelled) and change (all, worse, better), limit (200) and offset; null when no run has that id. BW020 on a bad filter.';

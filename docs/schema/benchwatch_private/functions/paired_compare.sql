@@ -35,8 +35,8 @@ begin
     where r.metric_name = p_metric and r.transaction_id in (p_tx_id, p_base_tx_id)
   ),
   agg as (
-    select case when pg_catalog.grouping(p.slice) = 1 then null else coalesce(p.slice, '') end as slice,
-           pg_catalog.grouping(p.slice) = 1 as overall,
+    select case when grouping(p.slice) = 1 then null else coalesce(p.slice, '') end as slice,
+           grouping(p.slice) = 1 as overall,
            pg_catalog.count(*)::integer as n,
            (pg_catalog.count(*) filter (where p.gain < 0))::integer as worse,
            (pg_catalog.count(*) filter (where p.gain > 0))::integer as better,

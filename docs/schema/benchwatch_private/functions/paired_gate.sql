@@ -11,6 +11,7 @@ declare
   v_run benchwatch_private.run_input;
   v_any boolean := false;
   v_level numeric := (select d.q_level from benchwatch_private.paired_defaults d);
+  v_confirm integer := (select d.confirmation_runs from benchwatch_private.paired_defaults d);
   v_row record;
 begin
   for v_run in select r.* from pg_catalog.unnest(p_round) as r loop
@@ -26,7 +27,7 @@ begin
   end if;
 
   with cmp as (
-    select i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction, c.*
+    select i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction, i.is_regression, c.*
     from pg_catalog.unnest(p_items) as i
     cross join lateral benchwatch_private.paired_compare(
       i.tx_id, i.baseline_transaction_id, i.metric_name, i.direction) as c
@@ -47,9 +48,10 @@ begin
   )
   insert into benchwatch_private.paired_results (
     transaction_id, baseline_transaction_id, metric_name, slice, kind, direction, n_both, worse, better,
-    mean_diff, ci_low, ci_high, p_value, q_value)
+    mean_diff, ci_low, ci_high, p_value, q_value, beyond_tolerance)
   select n.tx_id, n.baseline_transaction_id, n.metric_name, n.slice, n.kind, n.direction, n.n_both,
-         n.worse, n.better, n.mean_diff, n.ci_low, n.ci_high, n.p_value, q.q
+         n.worse, n.better, n.mean_diff, n.ci_low, n.ci_high, n.p_value, q.q,
+         case when n.slice is null then n.is_regression end
   from numbered n
   join q on q.tx_id = n.tx_id and q.pos = n.pos;
 
@@ -61,8 +63,28 @@ begin
     where pr.transaction_id = p_items[v_i].tx_id and pr.metric_name = p_items[v_i].metric_name
       and pr.slice is null;
     if found then
+      -- With confirmation_runs k > 1, the series' k - 1 previous runs must have said so too.
       p_items[v_i].confirmed_out := coalesce(p_items[v_i].is_regression, false)
-        and v_row.worse > v_row.better and v_row.q_value < v_level;
+        and v_row.worse > v_row.better and v_row.q_value < v_level
+        and (v_confirm = 1 or (
+          select pg_catalog.count(*) = v_confirm - 1
+                 and pg_catalog.bool_and(coalesce(pr.beyond_tolerance and pr.worse > pr.better
+                                                  and pr.q_value < v_level, false))
+          from (select o.transaction_id
+                from benchwatch_private.metric_observations o
+                where o.model_version = p_items[v_i].model_version
+                  and o.model_provider = p_items[v_i].model_provider
+                  and o.dataset_version = p_items[v_i].dataset_version
+                  and o.prompt_version = p_items[v_i].prompt_version
+                  and o.environment = p_items[v_i].environment
+                  and o.metric_name = p_items[v_i].metric_name
+                  and o.created_at <= p_items[v_i].created_at
+                  and o.transaction_id <> p_items[v_i].tx_id
+                order by o.created_at desc, o.seq desc
+                limit v_confirm - 1) as prev
+          left join benchwatch_private.paired_results pr
+            on pr.transaction_id = prev.transaction_id and pr.metric_name = p_items[v_i].metric_name
+               and pr.slice is null));
       p_items[v_i].out_of_control := coalesce(p_items[v_i].out_of_control, false) or p_items[v_i].confirmed_out;
     end if;
   end loop;

@@ -1,7 +1,9 @@
 CREATE TABLE "benchwatch_private"."paired_defaults" (
-  "id"           boolean NOT NULL DEFAULT true,
-  "q_level"      numeric NOT NULL DEFAULT 0.05,
-  "max_examples" integer NOT NULL DEFAULT 10000,
+  "id"                boolean NOT NULL DEFAULT true,
+  "q_level"           numeric NOT NULL DEFAULT 0.05,
+  "max_examples"      integer NOT NULL DEFAULT 10000,
+  "confirmation_runs" integer NOT NULL DEFAULT 1,
+  CONSTRAINT "paired_defaults_confirmation_runs_valid" CHECK (((confirmation_runs >= 1) AND (confirmation_runs <= 10))),
   CONSTRAINT "paired_defaults_max_examples_valid" CHECK (((max_examples >= 1) AND (max_examples <= 100000))),
   CONSTRAINT "paired_defaults_one_row" CHECK (id),
   CONSTRAINT "paired_defaults_pkey" PRIMARY KEY (id),

@@ -13,7 +13,10 @@ CREATE TABLE "benchwatch_private"."paired_results" (
   "ci_high"                 numeric,
   "p_value"                 double precision NOT NULL,
   "q_value"                 double precision NOT NULL,
-  CONSTRAINT "paired_results_key" UNIQUE NULLS NOT DISTINCT (transaction_id, metric_name, slice)
+  "beyond_tolerance"        boolean,
+  "id"                      bigint           GENERATED ALWAYS AS IDENTITY NOT NULL,
+  CONSTRAINT "paired_results_key" UNIQUE NULLS NOT DISTINCT (transaction_id, metric_name, slice),
+  CONSTRAINT "paired_results_pkey" PRIMARY KEY (id)
 );
 
 ALTER TABLE "benchwatch_private"."paired_results"
