@@ -2,7 +2,8 @@
 // paired comparison; GET /benchmarks?view=examples shows the flipped examples with filters.
 
 import assert from "node:assert/strict";
-import { call, closeDb, guideRun, pinRun, uniq } from "./helpers.ts";
+import { call, closeDb, db, guideRun, pinRun, uniq } from "./helpers.ts";
+import { functionsUrl, stackEnv } from "./env.ts";
 
 /** 200 examples over two slices; example k (1-based) is right when right(k). */
 function examples(right: (k: number) => boolean) {
@@ -88,5 +89,29 @@ Deno.test("ingest refuses a duplicate example id with 400 and stores nothing", a
   });
   assert.equal(res.status, 400);
   assert.match(JSON.stringify(res.body), /examples\/1\/id/);
+  await closeDb();
+});
+
+Deno.test("ingest accepts a gzip body through the gateway", async () => {
+  const run = guideRun(uniq("examples-gzip"), { examples: examples((k) => k <= 150) });
+  const packed = await new Response(
+    new Blob([JSON.stringify(run)]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).arrayBuffer();
+  const key = stackEnv("SUPABASE_SERVICE_ROLE_KEY");
+  const res = await fetch(`${functionsUrl()}/ingest`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      apikey: key,
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    },
+    body: packed,
+  });
+  const body = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(body));
+  const stored = await db()`select n, mean from benchwatch_private.run_examples
+                            where transaction_id = ${body.transaction_id}`;
+  assert.deepEqual(stored.map((r) => [r.n, Number(r.mean)]), [[200, 0.75]]);
   await closeDb();
 });
