@@ -46,10 +46,14 @@ test("push prints the paired line (12 worse, 2 better of 200, p = 0.013) and the
     { ...REGRESSED, f1: 0.845 },
     (i) => (i > 12 && i <= 179) || i === 180 || i === 181,
   );
-  const second = await cli(["push", "--input", cand, "--commit-sha", "ex-2"]);
+  const second = await cli(["push", "--input", cand, "--commit-sha", "ex-2", "--show-examples"]);
   assert.equal(second.code, 0, second.stdout + second.stderr);
   assert.match(second.stdout, /f1: 12 examples worse, 2 better of 200 \(p = 0\.013, q = 0\.0\d+\)/);
-  assert.match(second.stdout, /worst slices: /);
+  assert.match(second.stdout, /worst slices: receipts \(9 worse, 1 better, q = /);
+  assert.match(
+    second.stdout,
+    /worse examples \(10 of 12\): doc-0001 \[invoices\] \(f1\), doc-0005 \[invoices\] \(f1\), /,
+  );
 
   const alerts = await db()<{ metric_name: string; commit_sha: string }[]>`
     select a.metric_name, t.commit_sha from public.regression_alerts a

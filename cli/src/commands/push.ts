@@ -45,6 +45,8 @@ export interface PushOptions {
   url?: string;
   key?: string;
   retryFor?: string;
+  /** List up to 10 examples per run that got worse against the baseline. */
+  showExamples?: boolean;
   /** METRIC=higher|lower, declared on every run that has the metric. */
   direction?: string[];
 }
@@ -206,6 +208,24 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
     log(`\n${seriesLabel(r.series)}: ${verdictOf(r).replace("_", " ")}`);
     log(verdictTable(r));
     for (const line of pairedLines(r)) log(line);
+    if (opts.showExamples && r.paired?.length) {
+      const ex = await api.call<
+        {
+          flipped: { example_id: string; metric_name: string; slice: string | null }[];
+          total_flipped: number;
+        }
+      >("benchmarks", {
+        query: { view: "examples", transaction_id: r.transaction_id, change: "worse", limit: "10" },
+      });
+      log(
+        `  worse examples (${ex.flipped.length} of ${ex.total_flipped}): ${
+          ex.flipped.map((f) =>
+            `${f.example_id}${f.slice ? ` [${f.slice}]` : ""} (${f.metric_name})`
+          )
+            .join(", ")
+        }`,
+      );
+    }
   }
   if (results.length > 5) log(`\n${regressed.length} of ${results.length} runs regressed`);
   const hint = directionHint(results);
