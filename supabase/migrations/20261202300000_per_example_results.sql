@@ -471,13 +471,13 @@ begin
     where pr.transaction_id = p_items[v_i].tx_id and pr.metric_name = p_items[v_i].metric_name
       and pr.slice is null;
     if found then
-      -- With confirmation_runs k > 1, the series' k - 1 previous runs must have said so too.
+      -- With confirmation_runs k > 1, the series' k - 1 previous runs must have been beyond
+      -- tolerance with more examples worse than better too (a one-run spike never opens).
       p_items[v_i].confirmed_out := coalesce(p_items[v_i].is_regression, false)
         and v_row.worse > v_row.better and v_row.q_value < v_level
         and (v_confirm = 1 or (
           select pg_catalog.count(*) = v_confirm - 1
-                 and pg_catalog.bool_and(coalesce(pr.beyond_tolerance and pr.worse > pr.better
-                                                  and pr.q_value < v_level, false))
+                 and pg_catalog.bool_and(coalesce(pr.beyond_tolerance and pr.worse > pr.better, false))
           from (select o.transaction_id
                 from benchwatch_private.metric_observations o
                 where o.model_version = p_items[v_i].model_version
@@ -494,6 +494,9 @@ begin
             on pr.transaction_id = prev.transaction_id and pr.metric_name = p_items[v_i].metric_name
                and pr.slice is null));
       p_items[v_i].out_of_control := coalesce(p_items[v_i].out_of_control, false) or p_items[v_i].confirmed_out;
+      -- Nor does the history rule resolve an alert while the examples still say worse.
+      p_items[v_i].confirmed_back := coalesce(p_items[v_i].confirmed_back, false)
+        and not (v_row.worse > v_row.better and v_row.q_value < v_level);
     end if;
   end loop;
   return p_items;

@@ -6,7 +6,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(28);
+select plan(30);
 
 -- 1. p-values. The fixtures are the output of
 --    python3 supabase/tests/database/fixtures/binomial_p.py
@@ -134,6 +134,21 @@ select is(
      pg_temp.pe_run('pe-other-2', 0.80, pg_temp.pe_examples(array(select generate_series(9, 176)))),
      '{model_version}', '"pe-model-c"')) as a) as x),
   0, 'a drop beyond tolerance with 8 worse and 6 better (p = 0.79) opens no alert');
+
+-- 4b. With paired_defaults.confirmation_runs = 2, one such run is not enough (a one-run spike
+--     never opens); the next run that is beyond tolerance and worse again opens the alert.
+update benchwatch_private.paired_defaults set confirmation_runs = 2;
+select is(
+  (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
+     pg_temp.pe_run('pe-k2-1', 0.80, pg_temp.pe_examples(array(select generate_series(13, 172)))),
+     '{model_version}', '"pe-model-e"')) as a) as x),
+  0, 'confirmation_runs 2: the first significant run opens nothing');
+select is(
+  (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
+     pg_temp.pe_run('pe-k2-2', 0.80, pg_temp.pe_examples(array(select generate_series(13, 172)))),
+     '{model_version}', '"pe-model-e"')) as a) as x),
+  1, 'confirmation_runs 2: the second run in a row opens the alert');
+update benchwatch_private.paired_defaults set confirmation_runs = 1;
 
 -- 5. Graded scores: the sign test on the non-zero differences, paired by id.
 select lives_ok($$select benchwatch_private.record_run(jsonb_set(jsonb_set(pg_temp.pe_run('pe-g-base', 1.1,
