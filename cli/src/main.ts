@@ -101,6 +101,10 @@ export function program(run: (code: Promise<ExitCode>) => Promise<void>): Comman
         "declare which way is better, e.g. --direction bits_per_byte=lower (creates the metric's policy; a conflict with an existing one is an error)",
       )
       .option("--verify", "read each run back through the API after recording it")
+      .option(
+        "--show-examples",
+        "list up to 10 examples that got worse against the baseline (runs with examples)",
+      )
       .option("--fail-on-regression", "exit 1 when any run regressed against its baseline")
       .option(
         "--idempotency-key <key>",

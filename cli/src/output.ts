@@ -58,8 +58,59 @@ export function directionHint(results: RunVerdict[]): string | null {
     `benchwatch policy set ${first} --direction ${dir}`;
 }
 
+/** One paired comparison of a run with its baseline's examples (docs/api.md, "paired"). */
+export interface PairedResult {
+  metric_name: string;
+  /** null: every example the two runs share. */
+  slice: string | null;
+  n_both: number;
+  worse: number;
+  better: number;
+  p_value: number;
+  q_value: number;
+}
+
+/** A p- or q-value with two significant digits (0.013, 0.00022), or "< 1e-6". */
+export function formatP(p: number): string {
+  if (p < 1e-6) return "< 1e-6";
+  return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
+}
+
+/**
+ * The paired lines of a run: per metric, how many examples got worse and better of those both
+ * runs scored, with p and the BH q-value; then its worst slices (lowest q, at most three).
+ */
+export function pairedLines(run: RunVerdict): string[] {
+  const out: string[] = [];
+  const rows = run.paired ?? [];
+  for (const m of rows.filter((r) => r.slice === null)) {
+    out.push(
+      `${m.metric_name}: ${m.worse} examples worse, ${m.better} better of ${m.n_both} ` +
+        `(p = ${formatP(m.p_value)}, q = ${formatP(m.q_value)})`,
+    );
+    const slices = rows
+      .filter((r) => r.metric_name === m.metric_name && r.slice !== null && r.worse > r.better)
+      .sort((a, b) => a.q_value - b.q_value || (b.worse - b.better) - (a.worse - a.better))
+      .slice(0, 3);
+    if (slices.length) {
+      out.push(
+        `  worst slices: ${
+          slices.map((r) =>
+            `${r.slice || "(no slice)"} (${r.worse} worse, ${r.better} better, q = ${
+              formatP(r.q_value)
+            })`
+          ).join(", ")
+        }`,
+      );
+    }
+  }
+  return out;
+}
+
 export interface RunVerdict {
   transaction_id: string;
+  /** The paired comparison with the baseline's examples, when both runs have examples. */
+  paired?: PairedResult[];
   /** True when the server had this run already and answered with its first answer. */
   replayed?: boolean;
   series: Record<string, string>;

@@ -157,6 +157,45 @@ export interface Stability {
 }
 
 /** A failed request, with what the user needs to fix it. */
+/** One paired comparison of a run with its baseline, per metric and slice (null = all). */
+export interface PairedRow {
+  metric_name: string;
+  slice: string | null;
+  kind: "binary" | "graded";
+  direction: string;
+  n_both: number;
+  worse: number;
+  better: number;
+  mean_diff: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  p_value: number;
+  q_value: number;
+}
+
+export interface FlippedExample {
+  metric_name: string;
+  example_id: string;
+  slice: string | null;
+  baseline_value: number;
+  current_value: number;
+  change: "worse" | "better";
+}
+
+/** GET /benchmarks?view=examples: a run against its baseline, example by example. */
+export interface RunExamples {
+  transaction_id: string;
+  created_at: string;
+  commit_sha: string;
+  series: SeriesKey;
+  baseline_transaction_id: string | null;
+  q_level: number;
+  paired: PairedRow[];
+  flipped: FlippedExample[];
+  total_flipped: number;
+  limit: number;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -268,6 +307,10 @@ export class Api {
 
   stability(q: Query): Promise<Stability> {
     return this.get("benchmarks", { view: "stability", ...q });
+  }
+
+  examples(q: Query): Promise<RunExamples> {
+    return this.get("benchmarks", { view: "examples", ...q });
   }
 
   async alerts(q: Query): Promise<Alert[]> {

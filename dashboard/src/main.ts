@@ -18,6 +18,7 @@ import {
   VIEWS,
 } from "./state";
 import { type Ctx, emptyState, errorState, type Rendered, type View } from "./views/common";
+import { examplesView } from "./views/examples";
 import { modelsView } from "./views/models";
 import { regressionsView } from "./views/regressions";
 import { snapshotView } from "./views/snapshot";
@@ -30,6 +31,7 @@ const RENDERERS: Record<ViewId, View> = {
   regressions: regressionsView,
   stability: stabilityView,
   models: modelsView,
+  examples: examplesView,
 };
 
 const FILTER_LABELS: Record<FilterKey, string> = {
@@ -45,6 +47,7 @@ const NOT_APPLIED: Partial<Record<ViewId, string>> = {
   trends: "Tags do not apply to trends; the date range limits the chart.",
   regressions: "Tags do not apply to regressions; the date range limits when alerts opened.",
   stability: "Tags and the date range do not apply here: pick a window instead.",
+  examples: "The filters narrow the runs to pick from; the examples are the chosen run's.",
 };
 
 const SPINNER_DELAY_MS = 300;

@@ -10,6 +10,7 @@ export const VIEWS = [
   { id: "regressions", label: "Regressions" },
   { id: "stability", label: "Stability" },
   { id: "models", label: "Model performance" },
+  { id: "examples", label: "Examples" },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]["id"];
 
@@ -28,9 +29,14 @@ export interface State {
   window: 7 | 30 | 90;
   alertState: "open" | "resolved" | "all";
   xAxis: "cost" | "latency";
+  /** Examples view: the run (transaction id), a slice ("" all, "-" unlabelled), flips shown. */
+  run: string;
+  slice: string;
+  change: "all" | "worse" | "better";
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function oneOf<T extends string | number>(value: T | null, allowed: readonly T[], fallback: T): T {
   return value !== null && allowed.includes(value) ? value : fallback;
@@ -58,6 +64,9 @@ export function parseState(search: string): State {
       "all",
     ),
     xAxis: oneOf(p.get("x") as State["xAxis"] | null, ["cost", "latency"], "cost"),
+    run: UUID.test(p.get("run") ?? "") ? p.get("run")! : "",
+    slice: p.get("slice") ?? "",
+    change: oneOf(p.get("change") as State["change"] | null, ["all", "worse", "better"], "all"),
   };
 }
 
@@ -76,6 +85,12 @@ export function serializeState(s: State): string {
   if (s.view === "stability" && s.window !== 30) p.set("window", String(s.window));
   if (s.view === "regressions" && s.alertState !== "all") p.set("state", s.alertState);
   if (s.view === "models" && s.xAxis !== "cost") p.set("x", s.xAxis);
+  if (s.view === "examples") {
+    if (s.run) p.set("run", s.run);
+    if (s.metric) p.set("metric", s.metric);
+    if (s.slice) p.set("slice", s.slice);
+    if (s.change !== "all") p.set("change", s.change);
+  }
   const qs = p.toString();
   return qs ? `?${qs}` : "";
 }

@@ -21,7 +21,7 @@ import {
 
 const DASHBOARD_URL = requireEnv("DASHBOARD_URL");
 const REGRESSED = "medgemma-v1.3-rc|google|bills-v3|extract-v4|production";
-const VIEWS = ["snapshot", "trends", "regressions", "stability", "models"] as const;
+const VIEWS = ["snapshot", "trends", "regressions", "stability", "models", "examples"] as const;
 
 interface SnapshotApi {
   series: {
@@ -324,7 +324,7 @@ describe("dashboard with demo data", () => {
       await screenshot(page, view);
     }
     // Keyboard: arrows move between tabs (wrapping), Home goes to the first.
-    await page.focus('[data-testid="tab-models"]');
+    await page.focus('[data-testid="tab-examples"]');
     await page.keyboard.press("ArrowRight");
     await page.waitForSelector('[data-testid="view-snapshot"]');
     assert.equal(

@@ -374,7 +374,10 @@ export async function runTests(args: string[] = []): Promise<number> {
       "CLI (node)",
       (await nodeTestFiles(root, "cli/test")).filter((f) => !EMPTY_DB_CLI_TESTS.includes(f)),
     );
-    await nodeTests(stack, "browser", ["dashboard/test/dashboard.test.ts"]);
+    await nodeTests(stack, "browser", [
+      "dashboard/test/dashboard.test.ts",
+      "dashboard/test/examples.test.ts",
+    ]);
     // A stack of its own, in a copy of the checkout: the first run a new user sees.
     await nodeTests(stack, "fresh clone", ["dashboard/test/fresh-clone.test.ts"]);
   } catch (e) {
@@ -421,7 +424,7 @@ async function catalogue(root: string) {
     cliEmpty: cli.filter((f) => EMPTY_DB_CLI_TESTS.includes(f)),
     browserEmpty: ["dashboard/test/empty.test.ts"],
     cli: cli.filter((f) => !EMPTY_DB_CLI_TESTS.includes(f)),
-    browser: ["dashboard/test/dashboard.test.ts"],
+    browser: ["dashboard/test/dashboard.test.ts", "dashboard/test/examples.test.ts"],
     freshClone: ["dashboard/test/fresh-clone.test.ts"],
   };
 }

@@ -19,6 +19,7 @@ import { down, up } from "../../local/stack/stack.ts";
 import { wipeStackDir } from "../../local/stack/postgres.ts";
 import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
+import { examplesBench } from "./examples.ts";
 
 /** The tracked report and its data, rewritten only by a full run with --write-report. */
 const REPORT = "docs/reports/BENCHMARKS.md";
@@ -825,6 +826,7 @@ export async function run(args: string[]): Promise<number> {
     say(`rendered ${REPORT} from ${REPORT_DIR}/results.json`);
     return 0;
   }
+  if (args.includes("--examples")) return await examplesOnly(cfg, plan, writeReport);
   const loadBefore = await loadAverage();
   say(`${plan.quick ? "quick smoke" : "full benchmark"}; load average ${loadBefore.join(" ")}`);
   say(`wiping ${cfg.dir} and bringing up a fresh bench stack`);
@@ -877,6 +879,7 @@ export async function run(args: string[]): Promise<number> {
     }
 
     const alerts = await alertLatency(ctx);
+    const examples = await examplesBench({ ...ctx, quick: plan.quick, say });
     const maintenance = await settle(ctx);
     say(`read API at ${await countRows(sql)} rows (anon key, sequential requests)`);
     const reads = { ...await readApi(ctx), maintenance_before: maintenance };
@@ -950,6 +953,7 @@ export async function run(args: string[]): Promise<number> {
       },
       read_api: { rows: last.rows, ...reads },
       alerts,
+      examples,
       memory: sampler.summary(),
       ingest_retries_after_502: retries.count,
     };
@@ -983,6 +987,47 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   } finally {
     sampler.stop();
+    await sql.end({ timeout: 5 }).catch(() => {});
+    await down("bench", () => {}).catch((e) => say(`could not stop the bench stack: ${e}`));
+  }
+}
+
+/**
+ * `npm run bench -- --examples`: the per-example phase alone, on a fresh bench stack. It prints
+ * its figures; with --write-report (and without --quick) they are merged into the report's
+ * results.json and the report is re-rendered from it.
+ */
+async function examplesOnly(cfg: StackConfig, plan: Plan, writeReport: boolean): Promise<number> {
+  const path = `${cfg.repoRoot}/${REPORT_DIR}/results.json`;
+  const results = JSON.parse(await Deno.readTextFile(path));
+  await down("bench", () => {}).catch(() => {});
+  await wipeStackDir(cfg);
+  const stack = await up("bench", { say: (s) => say(s.split("\n")[0]) });
+  const sql = postgres(cfg.dbUrl, { max: 4, onnotice: () => {} });
+  try {
+    results.examples = await examplesBench({
+      sql,
+      api: cfg.apiUrl,
+      serviceKey: stack.keys.serviceRoleKey,
+      quick: plan.quick,
+      tag: Date.now().toString(36),
+      say,
+    });
+    results.examples.measured_at = new Date().toISOString();
+    results.examples.load_average = await loadAverage();
+    say(JSON.stringify(results.examples, null, 2));
+    if (writeReport && !plan.quick) {
+      await Deno.writeTextFile(path, JSON.stringify(results, null, 2) + "\n");
+      await Deno.writeTextFile(
+        `${cfg.repoRoot}/${REPORT}`,
+        renderMarkdown(results, await notes(cfg.repoRoot)),
+      );
+      say(`merged the per-example figures into ${REPORT_DIR}/results.json and ${REPORT}`);
+    } else {
+      say(`${REPORT} left as it was (a full --examples run with --write-report merges these)`);
+    }
+    return 0;
+  } finally {
     await sql.end({ timeout: 5 }).catch(() => {});
     await down("bench", () => {}).catch((e) => say(`could not stop the bench stack: ${e}`));
   }

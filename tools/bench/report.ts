@@ -2,6 +2,8 @@
 // targets, the method and the machine. docs/reports/bench/NOTES.md (hand-written: what was changed, with
 // before/after figures, and the analysis of missed targets) is appended verbatim.
 
+import { renderExamples } from "./examples.ts";
+
 // deno-lint-ignore no-explicit-any
 type Results = any;
 
@@ -250,6 +252,17 @@ export function renderMarkdown(r: Results, notes: string): string {
     `${a.from_ingest_response.p95_ms} ms`,
     `${a.from_ingest_response.max_ms} ms`,
   );
+
+  if (r.examples) {
+    lines.push(...renderExamples(r.examples));
+    if (r.examples.measured_at) {
+      lines.push(
+        "",
+        `Measured on ${r.examples.measured_at} by \`npm run bench -- --examples\` on a fresh bench ` +
+          `stack (load average ${r.examples.load_average.join(" ")}), merged into this report.`,
+      );
+    }
+  }
 
   lines.push("", "## Memory (peak over the whole run, sampled every 0.5 s)", "");
   row("process", "peak RSS (VmHWM)", "peak private (RssAnon)");

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   AlertListQuerySchema,
+  ExamplesQuerySchema,
   PolicySetSchema,
   RegressionActionSchema,
   SeriesFilterSchema,
@@ -218,12 +219,29 @@ export function buildOpenApi(): Json {
               required: false,
               schema: {
                 type: "string",
-                enum: ["snapshot", "trend", "stability", "filters", "series", "tags", "run"],
+                enum: [
+                  "snapshot",
+                  "trend",
+                  "stability",
+                  "filters",
+                  "series",
+                  "tags",
+                  "run",
+                  "examples",
+                ],
                 default: "snapshot",
               },
             },
             ...queryParams(SnapshotQuerySchema, ["view"]),
             ...queryParams(TrendQuerySchema, ["view", ...Object.keys(SeriesFilterSchema.shape)]),
+            // view=examples also takes metric, limit and offset (listed above).
+            ...queryParams(ExamplesQuerySchema, [
+              "view",
+              "transaction_id",
+              "metric",
+              "limit",
+              "offset",
+            ]),
             {
               name: "transaction_id",
               in: "query",

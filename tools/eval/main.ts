@@ -31,6 +31,7 @@ import {
   WINDOW,
 } from "./score.ts";
 import { runProduct } from "./product.ts";
+import { runExamples } from "./examples.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const BASELINE = `${ROOT}tools/eval/baseline.json`;
@@ -239,7 +240,7 @@ export async function run(args: string[]): Promise<number> {
     a === "--policy-sql" && args[i + 1] ? [args[i + 1]] : []
   );
   const standard = split === "held-out" && !only && seedArg === undefined && !policySql.length;
-  if (update && !standard) {
+  if (update && !standard && !args.includes("--examples")) {
     console.error(
       "[eval] --update-baseline records the held-out split of every reported family at the default policy: drop --split, --family, --seed and --policy-sql",
     );
@@ -247,6 +248,21 @@ export async function run(args: string[]): Promise<number> {
   }
   const log = (s: string) => console.log(`[eval] ${s}`);
   const t0 = performance.now();
+
+  // The per-example corpus (examples.ts): the paired rule against the aggregate-only rule.
+  if (args.includes("--examples")) {
+    const res = await runExamples(seeds, quick, policySql, log);
+    console.log(`\nPer-example corpus, ${split} split, ${res.corpus}\n\n${res.table}\n`);
+    log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (update && !quick) {
+      await writeSection(
+        "examples",
+        `Corpus: ${split} split, ${res.corpus}.\n\n${res.table}`,
+      );
+      log("wrote docs/detection.md's per-example section");
+    }
+    return 0;
+  }
 
   const corpora: Corpus[] = [];
   for (const f of families) for (const seed of seeds) corpora.push(generateFamily(f, seed, quick));

@@ -15,6 +15,7 @@ import {
 import {
   directionHint,
   markdownSummary,
+  pairedLines,
   progress,
   type RunVerdict,
   seriesLabel,
@@ -45,6 +46,8 @@ export interface PushOptions extends CommentOptions {
   url?: string;
   key?: string;
   retryFor?: string;
+  /** List up to 10 examples per run that got worse against the baseline. */
+  showExamples?: boolean;
   /** METRIC=higher|lower, declared on every run that has the metric. */
   direction?: string[];
 }
@@ -79,6 +82,32 @@ export function batchKey(
 }
 
 const count = (n: number) => n.toLocaleString("en-US");
+
+/** Under the ingest function's 1 MiB body limit, with room for the batch's wrapper. */
+export const MAX_BATCH_BYTES = 900 * 1024;
+
+/**
+ * Cuts the runs into batches of at most `size` runs and `maxBytes` of JSON each, in order, so
+ * runs carrying thousands of examples never make a body the server refuses with 413. A run
+ * bigger than maxBytes alone goes alone (the server says whether it fits).
+ */
+export function cutBatches<T>(runs: T[], size: number, maxBytes = MAX_BATCH_BYTES): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const run of runs) {
+    const b = Buffer.byteLength(JSON.stringify(run)) + 1;
+    if (current.length && (current.length >= size || bytes + b > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(run);
+    bytes += b;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
 
 export async function push(opts: PushOptions, log = console.log): Promise<ExitCode> {
   const env = loadEnv();
@@ -125,15 +154,16 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
   });
   const results: RunVerdict[] = [];
   const tick = runs.length > 1 ? progress(runs.length) : () => {};
-  for (let i = 0; i < runs.length; i += batchSize) {
-    const batch = runs.slice(i, i + batchSize);
+  const batches = cutBatches(runs, batchSize);
+  let sent = 0;
+  for (const [index, batch] of batches.entries()) {
     const single = runs.length === 1;
     let answer: RunVerdict | { runs: RunVerdict[] };
     try {
       answer = await api.call<RunVerdict | { runs: RunVerdict[] }>("ingest", {
         body: single ? batch[0] : { runs: batch },
         headers: {
-          "Idempotency-Key": batchKey(opts.idempotencyKey, batch, i / batchSize, single),
+          "Idempotency-Key": batchKey(opts.idempotencyKey, batch, index, single),
         },
       });
     } catch (e) {
@@ -148,7 +178,8 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
       );
     }
     results.push(...("runs" in answer ? answer.runs : [answer]));
-    tick(Math.min(i + batchSize, runs.length));
+    sent += batch.length;
+    tick(sent);
   }
 
   if (results.length === 1) log(`✓ Benchmark persisted successfully: ${results[0].transaction_id}`);
@@ -177,6 +208,25 @@ export async function push(opts: PushOptions, log = console.log): Promise<ExitCo
   for (const r of shown) {
     log(`\n${seriesLabel(r.series)}: ${verdictOf(r).replace("_", " ")}`);
     log(verdictTable(r));
+    for (const line of pairedLines(r)) log(line);
+    if (opts.showExamples && r.paired?.length) {
+      const ex = await api.call<
+        {
+          flipped: { example_id: string; metric_name: string; slice: string | null }[];
+          total_flipped: number;
+        }
+      >("benchmarks", {
+        query: { view: "examples", transaction_id: r.transaction_id, change: "worse", limit: "10" },
+      });
+      log(
+        `  worse examples (${ex.flipped.length} of ${ex.total_flipped}): ${
+          ex.flipped.map((f) =>
+            `${f.example_id}${f.slice ? ` [${f.slice}]` : ""} (${f.metric_name})`
+          )
+            .join(", ")
+        }`,
+      );
+    }
   }
   if (results.length > 5) log(`\n${regressed.length} of ${results.length} runs regressed`);
   const hint = directionHint(results);

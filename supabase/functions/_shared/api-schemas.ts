@@ -45,6 +45,18 @@ export const StabilityQuerySchema = SeriesFilterSchema.extend({
   window_days: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
+/** One run against its baseline, example by example. */
+export const ExamplesQuerySchema = z.strictObject({
+  view: z.literal("examples"),
+  transaction_id: z.uuid(),
+  metric: z.string().min(1).max(128).optional(),
+  /** A slice label; "" is the examples without one. */
+  slice: z.string().max(200).optional(),
+  change: z.enum(["all", "worse", "better"]).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  offset: z.coerce.number().int().min(0).max(10_000_000).optional(),
+});
+
 export const BenchmarksQuerySchema = z.discriminatedUnion("view", [
   StabilityQuerySchema,
   SnapshotQuerySchema,
@@ -53,6 +65,7 @@ export const BenchmarksQuerySchema = z.discriminatedUnion("view", [
   z.strictObject({ view: z.literal("series") }),
   z.strictObject({ view: z.literal("tags") }),
   z.strictObject({ view: z.literal("run"), transaction_id: z.uuid() }),
+  ExamplesQuerySchema,
 ]);
 export type BenchmarksQuery = z.infer<typeof BenchmarksQuerySchema>;
 

@@ -2,6 +2,9 @@
 // actually streamed, not only on Content-Length, which a client may omit (chunked) or
 // understate, so a body never takes more than `maxBytes` of memory.
 //
+// A gzip body (Content-Encoding: gzip) is decompressed as it streams, and the limit applies to
+// the decompressed JSON, so a small compressed body cannot expand past it.
+//
 // Duplicate keys are not rejected: JSON.parse keeps the last value, as every mainstream
 // JSON parser does, and the idempotency hash is taken over `raw`, so the two stay consistent.
 
@@ -43,6 +46,18 @@ export async function readJsonBody(
       ),
     };
   }
+  const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip") {
+    await req.body?.cancel();
+    return {
+      ok: false,
+      response: problem(
+        415,
+        "unsupported_media_type",
+        `Send the body uncompressed or with Content-Encoding: gzip: got ${encoding}`,
+      ),
+    };
+  }
   const declared = Number(req.headers.get("content-length"));
   if (declared > opts.maxBytes) {
     await req.body?.cancel();
@@ -52,14 +67,28 @@ export async function readJsonBody(
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (req.body) {
-    const reader = req.body.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      size += r.value.byteLength;
-      if (size > opts.maxBytes) {
-        await reader.cancel();
-        return tooLarge(opts.maxBytes);
+    const stream = encoding === "gzip"
+      ? req.body.pipeThrough(new DecompressionStream("gzip"))
+      : req.body;
+    const reader = stream.getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        size += r.value.byteLength;
+        if (size > opts.maxBytes) {
+          await reader.cancel();
+          return tooLarge(opts.maxBytes);
+        }
+        chunks.push(r.value);
       }
-      chunks.push(r.value);
+    } catch {
+      return {
+        ok: false,
+        response: problem(
+          400,
+          "invalid_json",
+          "Send a valid gzip body: it could not be decompressed",
+        ),
+      };
     }
   }
 

@@ -125,3 +125,35 @@ Deno.test("readJsonBody() keeps the last value of a duplicate key, as JSON.parse
   assert.ok(result.ok);
   assert.deepEqual(result.value, { f1: 2 });
 });
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return await new Response(stream).arrayBuffer();
+}
+
+Deno.test("readJsonBody() decompresses a gzip body and limits the decompressed size", async () => {
+  const raw = JSON.stringify({ examples: Array(500).fill({ id: "doc", scores: { f1: 1 } }) });
+  const packed = await gzip(raw);
+  assert.ok(packed.byteLength < 1024 && raw.length > 1024, "the body compresses below the limit");
+  const headers = { "content-type": "application/json", "content-encoding": "gzip" };
+  const ok = await readJsonBody(post(packed, headers), { maxBytes: raw.length });
+  assert.ok(ok.ok);
+  assert.equal(ok.ok && ok.raw, raw);
+  const big = await problemOf(await readJsonBody(post(packed, headers), { maxBytes: 1024 }));
+  assert.equal(big.status, 413, "the limit applies to the decompressed JSON");
+});
+
+Deno.test("readJsonBody() answers 400 for a body that is not gzip and 415 for another encoding", async () => {
+  const headers = { "content-type": "application/json", "content-encoding": "gzip" };
+  const broken = await problemOf(await readJsonBody(post("{}", headers), { maxBytes: 1024 }));
+  assert.equal(broken.status, 400);
+  const br = await problemOf(
+    await readJsonBody(
+      post("{}", { "content-type": "application/json", "content-encoding": "br" }),
+      {
+        maxBytes: 1024,
+      },
+    ),
+  );
+  assert.equal(br.status, 415);
+});

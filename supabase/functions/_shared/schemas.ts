@@ -14,6 +14,18 @@ export const MetricsSchema = z.record(MetricName, z.number())
   .refine((m) => Object.keys(m).length >= 1, { message: "Add at least one metric" })
   .refine((m) => Object.keys(m).length <= 200, { message: "Send at most 200 metrics per run" });
 
+/** At most this many examples per run (the SQL's paired_defaults.max_examples default). */
+export const MAX_EXAMPLES_PER_RUN = 10_000;
+
+// One example's outcome per metric: 0/1 (binary: McNemar's exact test against the baseline)
+// or any number (graded: the sign test). Paired with the baseline's examples by id.
+const ExampleSchema = z.strictObject({
+  id: text(200),
+  slice: z.string().min(1).max(200).optional(),
+  scores: z.record(MetricName, z.number())
+    .refine((s) => Object.keys(s).length >= 1, { message: "Score at least one metric" }),
+});
+
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 export const RunSchema = z.strictObject({
@@ -38,6 +50,10 @@ export const RunSchema = z.strictObject({
   // Which way is better for a metric. Creates the metric's policy when none covers it; a
   // direction that conflicts with an existing policy is refused (BW022), never applied.
   metric_directions: z.record(MetricName, z.enum(["higher", "lower"])).optional(),
+  // Per-example outcomes, paired by id with the baseline run's (docs/api.md, "examples").
+  examples: z.array(ExampleSchema).min(1).max(MAX_EXAMPLES_PER_RUN, {
+    message: `Send at most ${MAX_EXAMPLES_PER_RUN} examples per run`,
+  }).optional(),
   created_at: z.iso.datetime({ offset: true })
     .refine((at) => Date.parse(at) <= Date.now() + FUTURE_SKEW_MS, {
       message: "Send a created_at no more than 5 minutes in the future",
@@ -55,6 +71,26 @@ export const RunSchema = z.strictObject({
       }
     }
   }
+  const ids = new Set<string>();
+  run.examples?.forEach((example, i) => {
+    if (ids.has(example.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["examples", i, "id"],
+        message: `Give every example its own id: "${example.id}" appears more than once`,
+      });
+    }
+    ids.add(example.id);
+    for (const name of Object.keys(example.scores)) {
+      if (!Object.hasOwn(run.metrics, name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["examples", i, "scores", name],
+          message: `Score examples only on metrics of the run: "${name}" is not in metrics`,
+        });
+      }
+    }
+  });
   const seen = new Set<string>();
   run.tags?.forEach((tag, i) => {
     if (seen.has(tag)) {

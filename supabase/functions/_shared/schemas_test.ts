@@ -159,3 +159,51 @@ Deno.test("ingestJsonSchema() describes both body forms as closed objects", () =
   assert.ok(schema.anyOf.every((s) => s.additionalProperties === false));
   assert.match(JSON.stringify(schema), /"model_version"/);
 });
+
+const examples = [
+  { id: "doc-1", slice: "invoices", scores: { f1: 1, precision: 1 } },
+  { id: "doc-2", scores: { f1: 0.5 } },
+];
+
+Deno.test("parseIngestBody() accepts per-example scores, binary or graded, with optional slices", () => {
+  const result = parseIngestBody({ ...guideBody, examples });
+  assert.ok(result.success);
+  assert.deepEqual(result.runs[0].examples, examples);
+});
+
+Deno.test("parseIngestBody() rejects a duplicate example id at its second occurrence", () => {
+  assertIssueAt({ ...guideBody, examples: [...examples, examples[0]] }, "/examples/2/id", "custom");
+});
+
+Deno.test("parseIngestBody() rejects an example scoring a metric the run does not report", () => {
+  const bad = [{ id: "x", scores: { accuracy: 1 } }];
+  assertIssueAt({ ...guideBody, examples: bad }, "/examples/0/scores/accuracy", "custom");
+});
+
+Deno.test("parseIngestBody() rejects non-finite, string and missing example scores, and unknown fields", () => {
+  assertIssueAt(
+    { ...guideBody, examples: [{ id: "x", scores: { f1: Infinity } }] },
+    "/examples/0/scores/f1",
+  );
+  assertIssueAt(
+    { ...guideBody, examples: [{ id: "x", scores: { f1: "1" } }] },
+    "/examples/0/scores/f1",
+  );
+  assertIssueAt(
+    { ...guideBody, examples: [{ id: "x", scores: {} }] },
+    "/examples/0/scores",
+    "custom",
+  );
+  assertIssueAt(
+    { ...guideBody, examples: [{ id: "x", scores: { f1: 1 }, y: 1 }] },
+    "/examples/0/y",
+  );
+  assertIssueAt({ ...guideBody, examples: [{ id: " ", scores: { f1: 1 } }] }, "/examples/0/id");
+});
+
+Deno.test("parseIngestBody() rejects more than 10,000 examples and accepts 10,000", () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `e${i}`, scores: { f1: 1 } }));
+  assertIssueAt({ ...guideBody, examples: many(10_001) }, "/examples", "too_big");
+  assert.ok(parseIngestBody({ ...guideBody, examples: many(10_000) }).success);
+});

@@ -34,6 +34,9 @@ const STATUS: Record<string, [number, string]> = {
   BW021: [400, "invalid_query"],
   BW022: [409, "direction_conflict"],
   BW023: [400, "invalid_policy"],
+  BW030: [400, "invalid_run"],
+  BW031: [400, "invalid_run"],
+  BW032: [400, "invalid_run"],
   "22023": [400, "invalid_parameter"],
   "22P02": [400, "invalid_parameter"],
   // untranslatable_character / unsupported Unicode escape: a NUL in a string.

@@ -5,6 +5,8 @@
 //   ?view=stability[&window_days=30&<filters>]            per environment: runs, CV, regression rate
 //   ?view=filters | series | tags                         what the sidebar offers
 //   ?view=run&transaction_id=<uuid>                       one run's recorded verdict
+//   ?view=examples&transaction_id=<uuid>[&metric&slice&change&limit&offset]
+//                                                         its paired comparison, flipped examples
 // Each view is one SQL call returning JSON; where the answer is the document as it is,
 // its text is sent without parsing it here.
 
@@ -96,6 +98,17 @@ export function createBenchmarksHandler(deps: BenchmarksDeps): (req: Request) =>
             return problem(404, "run_not_found", `No run has transaction id ${q.transaction_id}`);
           }
           return json(200, v.runs[0]);
+        }
+        case "examples": {
+          const { view: _view, transaction_id, ...filters } = q;
+          const [r] = await sql`
+            select benchwatch_private.run_examples_json(${transaction_id}::uuid, ${
+            sql.json(filters)
+          })::text as v`;
+          if (r.v === null) {
+            return problem(404, "run_not_found", `No run has transaction id ${transaction_id}`);
+          }
+          return jsonText(200, r.v);
         }
       }
     } catch (e) {

@@ -223,6 +223,10 @@ begin
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
+    -- 6b. Per-example evidence (20261202300000): store the round's examples, compare them with
+    --     the baseline's, and let the paired rule decide the opening of the metrics it covers.
+    v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
+
     -- 7. The observations later runs of the series read.
     insert into benchwatch_private.metric_observations (
       transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
@@ -314,10 +318,10 @@ begin
     -- 9. Each run's answer, stored with its identity for replays.
     with stored as (
       update benchwatch_private.run_identities ri
-      set response = a.answer
+      set response = benchwatch_private.paired_answer(a.answer)
       from benchwatch_private.run_answers(v_round, v_items, v_alerts, v_latest) as a
       where ri.identity_hash = a.identity_hash
-      returning a.ord, a.answer
+      returning a.ord, ri.response as answer
     )
     select pg_catalog.array_agg(s.ord), pg_catalog.array_agg(s.answer)
     into v_ords, v_list
