@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./config.ts";
 import { startPg17 } from "./pg17.ts";
-import { run } from "./proc.ts";
+import { freePort, run } from "./proc.ts";
 
-// Thirteen above the test stack's API port: clear of the test and selftest stacks' ports.
-const PORT = Number(Deno.env.get("BENCHWATCH_TEST_API_PORT") || 54331) + 13;
+// A port the OS picks, like the migrations check's clusters, so the two never race for one.
+const PORT = freePort();
 
 Deno.test({
   name: "PostgreSQL 17: the bootstrap and every migration apply as a demoted postgres",

@@ -51,6 +51,14 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** A port the operating system says is free now, for a throwaway server. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 export async function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
   try {
     const conn = await Deno.connect({ hostname: host, port });

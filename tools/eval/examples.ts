@@ -18,7 +18,7 @@
 // split, 101-105 the held-out split that docs/detection.md reports.
 
 import postgres from "postgres";
-import { down, up } from "../stack/stack.ts";
+import { down, up } from "../../local/stack/stack.ts";
 import { gauss, rng, uni } from "./corpus.ts";
 import { emptyScore, type Score, scoreOne, summarize, type Summary } from "./score.ts";
 

@@ -28,7 +28,7 @@ import {
   startCluster,
   stopCluster,
 } from "../../local/stack/postgres.ts";
-import { run } from "../../local/stack/proc.ts";
+import { freePort, run } from "../../local/stack/proc.ts";
 import { generateSchema } from "../docs/schema.ts";
 
 const CLI_ENV = { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
@@ -120,13 +120,6 @@ interface Side {
   label: string;
   projectDir: string;
   cfg: StackConfig;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function git(root: string, args: string[]): Promise<string> {
