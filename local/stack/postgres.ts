@@ -4,7 +4,7 @@
 // command runs as the `postgres` system user.
 
 import type { StackConfig } from "./config.ts";
-import { exists, isRoot, pidAlive, run, waitFor } from "./proc.ts";
+import { exists, isRoot, pidAlive, portOpen, run, waitFor } from "./proc.ts";
 
 export const PG_BIN = Deno.env.get("BENCHWATCH_PG_BIN") || "/usr/lib/postgresql/15/bin";
 
@@ -147,20 +147,32 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
   await Deno.writeTextFile(confPath, serverConf(cfg));
   if (isRoot()) await run(["chown", "postgres:postgres", confPath]);
 
-  const res = await run(
-    asPostgres([
-      `${PG_BIN}/pg_ctl`,
-      "-D",
-      dataDir,
-      "-l",
-      `${dbRoot}/postgres.log`,
-      "-w",
-      "-t",
-      "60",
-      "start",
-    ]),
-    { check: false },
-  );
+  const start = () =>
+    run(
+      asPostgres([
+        `${PG_BIN}/pg_ctl`,
+        "-D",
+        dataDir,
+        "-l",
+        `${dbRoot}/postgres.log`,
+        "-w",
+        "-t",
+        "60",
+        "start",
+      ]),
+      { check: false },
+    );
+  let res = await start();
+  // Our ports sit in Linux's ephemeral range (32768-60999), so a short-lived client socket can
+  // hold the port for a moment while no server listens on it: wait and try again, a few times.
+  for (let attempt = 1; res.code !== 0 && attempt <= 5; attempt++) {
+    const log = await Deno.readTextFile(`${dbRoot}/postgres.log`).catch(() => "");
+    const transient = log.split("\n").slice(-8).some((l) => l.includes("Address already in use")) &&
+      !(await portOpen(cfg.dbPort));
+    if (!transient) break;
+    await new Promise((r) => setTimeout(r, 1000 * attempt));
+    res = await start();
+  }
   if (res.code !== 0) {
     let tail = "";
     try {
