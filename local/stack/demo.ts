@@ -1,8 +1,9 @@
 // Demo history for `npm start`, loaded through the real ingest path (HTTP, the gateway, the
 // ingest function, SQL): several models, providers, datasets, prompts and environments, six
 // weeks of nightly runs with realistic noise, production baselines pinned, and a final
-// round in which one candidate model regresses, so the dashboard and the Slack sink have
-// something to show. Deterministic (seeded), and loaded once.
+// round in which one candidate model regresses (with per-example results for the Examples
+// view), so the dashboard and the Slack sink have something to show. Deterministic (seeded),
+// and loaded once.
 
 interface Series {
   model_version: string;
@@ -133,6 +134,34 @@ function run(s: Series, at: Date, i: number, r: () => number, factor = 1): Recor
   };
 }
 
+/**
+ * Per-example results for the Examples view: production's first run (its pinned baseline) and
+ * the release candidate's last two runs score the same 500 documents, in four slices. The
+ * candidate gets ~14% of the baseline's right answers wrong and ~5% of its wrong ones right; f1
+ * is then the share right, so the aggregate agrees with its examples.
+ */
+const EXAMPLE_SLICES = ["invoices", "receipts", "statements", "letters"];
+const baselineOutcomes = (() => {
+  const r = rng(1202);
+  return Array.from({ length: 500 }, () => (r() < 0.91 ? 1 : 0));
+})();
+
+function withExamples(body: Record<string, unknown>, candidate: boolean, r: () => number) {
+  const outcomes = baselineOutcomes.map((o) =>
+    candidate ? (o === 1 ? (r() < 0.14 ? 0 : 1) : (r() < 0.05 ? 1 : 0)) : o
+  );
+  const f1 = outcomes.reduce((a: number, b) => a + b, 0) / outcomes.length;
+  return {
+    ...body,
+    metrics: { ...(body.metrics as Record<string, number>), f1 },
+    examples: outcomes.map((o, j) => ({
+      id: `bill-${String(j).padStart(4, "0")}`,
+      slice: EXAMPLE_SLICES[j % EXAMPLE_SLICES.length],
+      scores: { f1: o },
+    })),
+  };
+}
+
 // deno-lint-ignore no-explicit-any
 async function post(url: string, key: string, fn: string, body: unknown): Promise<any> {
   const res = await fetch(`${url}/functions/v1/${fn}`, {
@@ -162,6 +191,8 @@ export async function loadDemo(
     return 0;
   }
   const r = rng(20261128);
+  // The examples draw from a stream of their own, so the rest of the demo is what it was.
+  const er = rng(20261202);
   const now = Date.now();
   const history: Record<string, unknown>[] = [];
   let i = 0;
@@ -175,9 +206,11 @@ export async function loadDemo(
     for (const s of SERIES) {
       const at = new Date(now - day * 86_400_000 + Math.floor(r() * 3_600_000));
       if (day === 1) {
-        yesterday.push(run(s, at, i++, r, lastRoundsFactor(s)));
+        const body = run(s, at, i++, r, lastRoundsFactor(s));
+        yesterday.push(s === SERIES[1] ? withExamples(body, true, er) : body);
       } else {
-        history.push(run(s, at, i++, r));
+        const body = run(s, at, i++, r);
+        history.push(day === DAYS && s === SERIES[0] ? withExamples(body, false, er) : body);
       }
     }
   }
@@ -201,7 +234,10 @@ export async function loadDemo(
   // Today's round: the release candidate stays ~12% down against production's baseline.
   const today = [
     ...yesterday,
-    ...SERIES.map((s) => run(s, new Date(now - 60_000), i++, r, lastRoundsFactor(s))),
+    ...SERIES.map((s) => {
+      const body = run(s, new Date(now - 60_000), i++, r, lastRoundsFactor(s));
+      return s === SERIES[1] ? withExamples(body, true, er) : body;
+    }),
   ];
   const latest = await post(url, key, "ingest", { runs: today });
   const regressed = latest.runs.filter((x: { regression: boolean }) => x.regression);
