@@ -172,6 +172,52 @@ values ('c' || :r, 'main', 'm' || (:r % 200), 'openai', 'ds-1', 'p1', 'bench', '
   '{"f1": 0.895, "precision": 0.9, "recall": 0.89, "accuracy": 0.91, "latency_ms": 412, "analysis_cost": 0.0042}');
 `;
 
+// The same-work ceiling for single-run ingest: one transaction per run writing exactly the rows
+// a recorded run writes, into copies with the product's indexes: its log row, one observation
+// per metric, its identity row (claimed, then its answer stored), and its series' latest
+// snapshot (an upsert on one of 200 series). No validation, detection or HTTP.
+const RUN_WRITES_SCRIPT = `\\set r random(1, 1000000000)
+\\set s random(0, 199)
+begin;
+with r as materialized (
+  select gen_random_uuid() as id, now() as at,
+         '{"f1": 0.895, "precision": 0.9, "recall": 0.89, "accuracy": 0.91, "latency_ms": 412, "analysis_cost": 0.0042}'::jsonb as metrics
+),
+t as (
+  insert into bench_scratch.tx_copy (id, commit_sha, branch_name, model_version, model_provider,
+    dataset_version, dataset_size, prompt_version, environment, run_id, triggered_by, metrics, created_at)
+  select r.id, 'c' || :r, 'main', 'rw-m' || :s, 'openai', 'ds-1', 1000, 'p1', 'bench', 'r' || :r,
+         'pgbench', r.metrics, r.at
+  from r
+),
+o as (
+  insert into bench_scratch.obs_copy (transaction_id, metric_name, model_version, model_provider,
+    dataset_version, prompt_version, environment, created_at, value, dataset_size)
+  select r.id, m.key, 'rw-m' || :s, 'openai', 'ds-1', 'p1', 'bench', r.at, m.value::numeric, 1000
+  from r, jsonb_each_text(r.metrics) as m
+),
+i as (
+  insert into bench_scratch.id_copy (identity_hash, kind, request_hash, transaction_id)
+  select sha256(convert_to('i' || :r, 'UTF8')), 'run_identity', sha256(convert_to('q' || :r, 'UTF8')), r.id
+  from r
+)
+insert into bench_scratch.snap_copy as s (transaction_id, commit_sha, branch_name, model_version,
+  model_provider, dataset_version, dataset_size, prompt_version, environment, run_id, triggered_by,
+  metrics, created_at)
+select r.id, 'c' || :r, 'main', 'rw-m' || :s, 'openai', 'ds-1', 1000, 'p1', 'bench', 'r' || :r,
+       'pgbench', r.metrics, r.at
+from r
+on conflict (model_version, model_provider, dataset_version, prompt_version, environment)
+  where (pinned_at is null)
+do update set transaction_id = excluded.transaction_id, commit_sha = excluded.commit_sha,
+  run_id = excluded.run_id, metrics = excluded.metrics, created_at = excluded.created_at,
+  updated_at = now()
+where excluded.created_at >= s.created_at;
+update bench_scratch.id_copy set response = '{"recorded": true}'
+where identity_hash = sha256(convert_to('i' || :r, 'UTF8'));
+commit;
+`;
+
 async function ceilings(ctx: Ctx) {
   say(`ceiling: pgbench one-row jsonb INSERT, ${ctx.plan.clients} clients`);
   const pg = await pgbench(ctx.cfg.dbPort, PGBENCH_SCRIPT, {
@@ -197,8 +243,17 @@ async function ceilings(ctx: Ctx) {
   await wrk(url, { seconds: 1, connections: ctx.plan.clients, args });
   const gw = await wrk(url, { seconds: ctx.plan.wrkSeconds, connections: ctx.plan.clients, args });
   say(`  health through the gateway: ${gw.rps} req/s, p99 ${gw.p99_ms} ms`);
+  say(
+    `ceiling: pgbench writing a recorded run's rows, one transaction per run, ${ctx.plan.clients} clients`,
+  );
+  const rw = await pgbench(ctx.cfg.dbPort, RUN_WRITES_SCRIPT, {
+    seconds: ctx.plan.wrkSeconds,
+    clients: ctx.plan.clients,
+  });
+  say(`  run writes: ${rw.tps} runs/s, avg ${rw.latency_avg_ms} ms`);
   return {
     pgbench_insert: pg,
+    pgbench_run_writes: rw,
     deno_hello: h,
     gateway_health: { ...gw, ratio_to_pgbench: Math.round((gw.rps / pg.tps) * 1000) / 1000 },
   };
@@ -207,7 +262,7 @@ async function ceilings(ctx: Ctx) {
 // ---------------------------------------------------------------------------------------
 // 2. Single-run ingest under wrk
 
-async function singleIngest(ctx: Ctx, pgTps: number, helloRps: number) {
+async function singleIngest(ctx: Ctx, pgTps: number, helloRps: number, runWritesTps: number) {
   const prefix = `wrk${ctx.tag}`;
   const nSeries = 200;
   say(`single-run ingest: seeding and pinning ${nSeries} series`);
@@ -249,6 +304,7 @@ async function singleIngest(ctx: Ctx, pgTps: number, helloRps: number) {
     series: nSeries,
     runs_recorded: recorded,
     ratio_to_pgbench: Math.round((w.rps / pgTps) * 1000) / 1000,
+    ratio_to_run_writes: Math.round((w.rps / runWritesTps) * 1000) / 1000,
     ratio_to_hello: Math.round((w.rps / helloRps) * 10000) / 10000,
   };
 }
@@ -779,14 +835,18 @@ async function setupDatabase(ctx: Ctx) {
     create index on bench_scratch.tx_copy
       (model_version, model_provider, dataset_version, prompt_version, environment, created_at desc);
     create index on bench_scratch.tx_copy (created_at);
-    create index on bench_scratch.tx_copy (id);
     create index on bench_scratch.tx_copy (commit_sha);
-    create index on bench_scratch.tx_copy (run_id) where run_id is not null;
     alter table bench_scratch.tx_copy add primary key (id, created_at);
     create table bench_scratch.obs_copy
       (like benchwatch_private.metric_observations including all);
     create table bench_scratch.id_copy
-      (like benchwatch_private.run_identities including all);`);
+      (like benchwatch_private.run_identities including all);
+    create table bench_scratch.snap_copy
+      (like public.benchmark_snapshots including all) with (fillfactor = 70);
+    insert into bench_scratch.snap_copy (transaction_id, commit_sha, model_version, model_provider,
+      dataset_version, prompt_version, environment, metrics, created_at)
+    select gen_random_uuid(), 'seed', 'rw-m' || s, 'openai', 'ds-1', 'p1', 'bench', '{"f1": 0.9}', now()
+    from generate_series(0, 199) as s;`);
 }
 
 async function machine() {
@@ -870,7 +930,12 @@ export async function run(args: string[]): Promise<number> {
     await seedHistorySnapshots(ctx);
     detection.push(await detectionAt(ctx, plan.sizes[0]));
 
-    const single = await singleIngest(ctx, ceil.pgbench_insert.tps, ceil.deno_hello.rps);
+    const single = await singleIngest(
+      ctx,
+      ceil.pgbench_insert.tps,
+      ceil.deno_hello.rps,
+      ceil.pgbench_run_writes.tps,
+    );
     const batch = await batchIngest(ctx);
 
     for (const size of plan.sizes.slice(1)) {

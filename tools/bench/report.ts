@@ -40,6 +40,27 @@ export function targetsOf(r: Results) {
       measured: `${s.p99_ms} ms`,
       met: s.p99_ms <= 25,
     },
+    ...(s.ratio_to_run_writes === undefined ? [] : [
+      {
+        item: "22.2",
+        what: "single-run ingest ≥ 50% of the same-work pgbench ceiling (a recorded run's rows, " +
+          "one transaction per run)",
+        measured: `${(s.ratio_to_run_writes * 100).toFixed(1)}%`,
+        met: s.ratio_to_run_writes >= 0.5,
+      },
+      {
+        item: "22.2",
+        what: "single-run ingest p99 ≤ 50 ms at 16 clients",
+        measured: `${s.p99_ms} ms`,
+        met: s.p99_ms <= 50,
+      },
+    ]),
+    ...(b.ratio_to_raw_run_writes === undefined ? [] : [{
+      item: "22.1",
+      what: "batch ingest ≥ 50% of the raw INSERT of the rows a recorded run writes",
+      measured: `${(b.ratio_to_raw_run_writes * 100).toFixed(1)}%`,
+      met: b.ratio_to_raw_run_writes >= 0.5,
+    }]),
     {
       item: 3,
       what: "batch ingest ≥ 20,000 runs/s",
@@ -119,6 +140,16 @@ export function renderMarkdown(r: Results, notes: string): string {
     `${n(c.deno_hello.rps)} req/s`,
     `p50 ${c.deno_hello.p50_ms} / p99 ${c.deno_hello.p99_ms} ms`,
   );
+  if (c.pgbench_run_writes) {
+    row(
+      "pgbench: the rows a recorded run writes (log row, one observation per metric, identity " +
+        "claimed then answered, snapshot upsert), one transaction per run, copies with the " +
+        "product's indexes",
+      `${c.pgbench_run_writes.clients} clients, ${c.pgbench_run_writes.seconds} s`,
+      `${n(c.pgbench_run_writes.tps)} runs/s`,
+      `avg ${c.pgbench_run_writes.latency_avg_ms} ms`,
+    );
+  }
   if (c.gateway_health) {
     row(
       "GET health through the gateway (JWT check, function worker, one SQL query; no write)",
@@ -139,7 +170,10 @@ export function renderMarkdown(r: Results, notes: string): string {
     `${s.p50_ms} ms`,
     `${s.p95_ms} ms`,
     `${s.p99_ms} ms`,
-    `${(s.ratio_to_pgbench * 100).toFixed(1)}% of pgbench INSERT; ` +
+    (s.ratio_to_run_writes === undefined
+      ? ""
+      : `${(s.ratio_to_run_writes * 100).toFixed(1)}% of the same-work pgbench ceiling; `) +
+      `${(s.ratio_to_pgbench * 100).toFixed(1)}% of pgbench INSERT; ` +
       `${(s.ratio_to_hello * 100).toFixed(2)}% of hello-world`,
   );
   row(

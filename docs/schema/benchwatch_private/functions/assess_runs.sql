@@ -69,28 +69,36 @@ begin
            case when m.direction = 'higher' then rf.r - m.val else m.val - rf.r end as bad,
            case when m.direction = 'higher' then m.base_val - m.val else m.val - m.base_val end as bad_b
     from m
+    -- The last runs before this one, newest first, read once: the last history_window of
+    -- them give the series' own noise, the last evidence_runs - 1 the evidence and the
+    -- resolution (the same index range, so one scan of the longer of the two).
+    cross join lateral (
+      select pg_catalog.array_agg(h.value order by h.created_at desc, h.seq desc) as vals,
+             pg_catalog.array_agg(h.back_in_control order by h.created_at desc, h.seq desc) as backs,
+             pg_catalog.count(*)::integer as n
+      from (
+        select o.value, o.back_in_control, o.created_at, o.seq
+        from benchwatch_private.metric_observations o
+        where o.model_version = m.model_version and o.model_provider = m.model_provider
+          and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
+          and o.environment = m.environment and o.metric_name = m.metric
+          and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
+        order by o.created_at desc, o.seq desc
+        limit greatest(m.history_window, m.evidence_runs - 1)
+      ) as h
+    ) as w
     -- The series' own noise: robust spread of successive differences over its last
     -- history_window runs, once there are min_history of them. Every run counts: leaving
     -- out the flagged ones biased the estimate down on noisy series, and the bias fed
     -- itself (a step adds one large difference, which the median ignores).
     cross join lateral (
-      select case when pg_catalog.count(*) >= m.min_history
-                  then (1.4826 * (pg_catalog.percentile_cont(0.5) within group (order by d.d::float8))
+      select case when hn.n >= m.min_history
+                  then (1.4826 * (select pg_catalog.percentile_cont(0.5) within group (
+                                           order by pg_catalog.abs(w.vals[i] - w.vals[i + 1])::float8)
+                                  from pg_catalog.generate_series(1, hn.n - 1) as i)
                         / pg_catalog.sqrt(2::float8))::numeric end as sigma,
-             pg_catalog.count(*)::integer as hist_n
-      from (
-        select pg_catalog.abs(h.value - pg_catalog.lag(h.value) over (order by h.created_at, h.seq)) as d
-        from (
-          select o.value, o.created_at, o.seq
-          from benchwatch_private.metric_observations o
-          where o.model_version = m.model_version and o.model_provider = m.model_provider
-            and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-            and o.environment = m.environment and o.metric_name = m.metric
-            and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
-          order by o.created_at desc, o.seq desc
-          limit m.history_window
-        ) as h
-      ) as d
+             hn.n as hist_n
+      from (select least(w.n, m.history_window)::integer as n) as hn
     ) as hs
     -- The reference level: median of the baseline and the first reference_runs - 1
     -- in-control runs of the same series after it.
@@ -124,20 +132,9 @@ begin
     -- opening) and, for the last resolve_runs - 1 of them, whether they were back in
     -- control (a resolution).
     cross join lateral (
-      select least(pg_catalog.count(*), m.resolve_runs - 1)::integer as n,
-             not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control order by p.created_at desc, p.seq desc))
-                                       [1:m.resolve_runs - 1]), false) as all_back,
-             pg_catalog.array_agg(p.value order by p.created_at desc, p.seq desc) as prev_vals
-      from (
-        select o.value, o.back_in_control, o.created_at, o.seq
-        from benchwatch_private.metric_observations o
-        where o.model_version = m.model_version and o.model_provider = m.model_provider
-          and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-          and o.environment = m.environment and o.metric_name = m.metric
-          and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
-        order by o.created_at desc, o.seq desc
-        limit m.evidence_runs - 1
-      ) as p
+      select least(w.n, m.evidence_runs - 1, m.resolve_runs - 1)::integer as n,
+             not coalesce(false = any (w.backs[1:least(m.evidence_runs, m.resolve_runs) - 1]), false) as all_back,
+             w.vals[1:m.evidence_runs - 1] as prev_vals
     ) as pv
     where rf.m > 0
   ),

@@ -24,10 +24,6 @@ CREATE TABLE "benchwatch_private"."metric_observations" (
 ALTER TABLE "benchwatch_private"."metric_observations"
   ENABLE ROW LEVEL SECURITY;
 
-CREATE INDEX metric_observations_in_control_idx ON benchwatch_private.metric_observations
-  USING btree (model_version, model_provider, dataset_version, prompt_version, environment, metric_name, created_at DESC, seq DESC)
-  WHERE (NOT out_of_control);
-
 CREATE INDEX metric_observations_series_idx ON benchwatch_private.metric_observations
   USING btree (model_version, model_provider, dataset_version, prompt_version, environment, metric_name, created_at DESC, seq DESC);
 

@@ -29,6 +29,9 @@ CREATE TABLE "public"."benchmark_snapshots" (
 ALTER TABLE "public"."benchmark_snapshots"
   ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE "public"."benchmark_snapshots"
+  SET (fillfactor=70);
+
 CREATE INDEX benchmark_snapshots_baseline_scope_idx ON public.benchmark_snapshots USING btree (dataset_version, environment, pinned_at DESC)
   WHERE (pinned_at IS NOT NULL);
 
@@ -37,8 +40,6 @@ CREATE UNIQUE INDEX benchmark_snapshots_latest_series_key ON public.benchmark_sn
 
 CREATE INDEX benchmark_snapshots_page_order_idx ON public.benchmark_snapshots USING btree (model_version, dataset_version, environment, model_provider, prompt_version) INCLUDE (id)
   WHERE ((pinned_at IS NULL) AND is_active);
-
-CREATE INDEX benchmark_snapshots_transaction_id_idx ON public.benchmark_snapshots USING btree (transaction_id);
 
 CREATE TRIGGER benchmark_snapshots_classify
   BEFORE INSERT OR UPDATE ON public.benchmark_snapshots

@@ -42,11 +42,6 @@ CREATE INDEX benchmark_transactions_commit_sha_idx ON ONLY public.benchmark_tran
 
 CREATE INDEX benchmark_transactions_created_at_idx ON ONLY public.benchmark_transactions USING btree (created_at);
 
-CREATE INDEX benchmark_transactions_id_idx ON ONLY public.benchmark_transactions USING btree (id);
-
-CREATE INDEX benchmark_transactions_run_id_idx ON ONLY public.benchmark_transactions USING btree (run_id)
-  WHERE (run_id IS NOT NULL);
-
 CREATE INDEX benchmark_transactions_series_idx ON ONLY public.benchmark_transactions
   USING btree (model_version, model_provider, dataset_version, prompt_version, environment, created_at DESC);
 
