@@ -163,14 +163,23 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
       { check: false },
     );
   let res = await start();
-  // Our ports sit in Linux's ephemeral range (32768-60999), so a short-lived client socket can
-  // hold the port for a moment while no server listens on it: wait and try again, a few times.
-  for (let attempt = 1; res.code !== 0 && attempt <= 5; attempt++) {
+  // Our ports sit in Linux's ephemeral range (32768-60999). A client connection that used the
+  // port as its own local port holds it in TIME_WAIT for 60 s after it closes, and PostgreSQL
+  // cannot bind it meanwhile although nothing listens there: wait that out, saying so.
+  const deadline = Date.now() + 75_000;
+  let said = false;
+  while (res.code !== 0 && Date.now() < deadline) {
     const log = await Deno.readTextFile(`${dbRoot}/postgres.log`).catch(() => "");
-    const transient = log.split("\n").slice(-8).some((l) => l.includes("Address already in use")) &&
-      !(await portOpen(cfg.dbPort));
-    if (!transient) break;
-    await new Promise((r) => setTimeout(r, 1000 * attempt));
+    const held = log.split("\n").slice(-8).some((l) => l.includes("Address already in use"));
+    if (!held || await portOpen(cfg.dbPort)) break;
+    if (!said) {
+      console.log(
+        `database: port ${cfg.dbPort} is held by a closing connection (nothing listens on it); ` +
+          "waiting up to 75 s for the system to free it",
+      );
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
     res = await start();
   }
   if (res.code !== 0) {
