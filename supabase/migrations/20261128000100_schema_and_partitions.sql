@@ -6,7 +6,10 @@
 -- * `public.benchmark_transactions`, the append-only log of every run, partitioned by month on
 --   created_at: its monthly partitions and DEFAULT partition live in `benchwatch_private`, so
 --   an insert never fails for want of a partition, whatever its created_at. UPDATE is refused
---   by a trigger; metrics must be an object of finite numbers.
+--   by a trigger; metrics must be an object of finite numbers. Every index on a table a run
+--   writes serves a query: a lookup by id uses the primary key (id, created_at), and nothing
+--   looks a run up by run_id (its identity is kept in run_identities), so neither has an
+--   index of its own.
 -- * Partition maintenance: a function that keeps partitions from last month to N months ahead
 --   and drains the DEFAULT partition into monthly ones (for backfills), run nightly by the
 --   pg_cron job `maintain-benchmark-partitions`.
@@ -72,11 +75,6 @@ ALTER TABLE "public"."benchmark_transactions"
 CREATE INDEX benchmark_transactions_commit_sha_idx ON ONLY public.benchmark_transactions USING btree (commit_sha);
 
 CREATE INDEX benchmark_transactions_created_at_idx ON ONLY public.benchmark_transactions USING btree (created_at);
-
-CREATE INDEX benchmark_transactions_id_idx ON ONLY public.benchmark_transactions USING btree (id);
-
-CREATE INDEX benchmark_transactions_run_id_idx ON ONLY public.benchmark_transactions USING btree (run_id)
-  WHERE (run_id IS NOT NULL);
 
 CREATE INDEX benchmark_transactions_series_idx ON ONLY public.benchmark_transactions
   USING btree (model_version, model_provider, dataset_version, prompt_version, environment, created_at DESC);

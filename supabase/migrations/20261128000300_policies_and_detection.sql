@@ -6,13 +6,24 @@
 --   setup guide's directions and those of common eval tools. `set_metric_policy` and
 --   `list_metric_policies` serve the ingest function's policies route; a direction a run
 --   declares (`metric_directions`) creates a policy only where none covers the metric.
+-- * A metric's direction comes from its exact-name policy, else the longest matching `*`
+--   pattern, else the name rule (`metric_direction_by_name`), which knows only lower-is-better
+--   names (times, costs, losses, errors, perplexities). A metric none of them covers has no
+--   direction: it is recorded, but its verdict is `direction_unknown` (policy_source `none`),
+--   never a regression, and detection opens no alert on it.
 -- * `benchwatch_private.detection_defaults`: the one row of alerting defaults for knobs a
 --   policy leaves null.
 -- * `benchwatch_private.metric_observations`: every run's value per metric with its noise
 --   estimate and control state, the history the noise-aware detection reads.
 -- * Detection: the policy lookups, the evidence rule (assess_runs) that opens and resolves
 --   alerts, compare_run(s) / run_verdicts for a run's verdict, and the setup guide's
---   `detect_regression(model_version, threshold)`.
+--   `detect_regression(model_version, threshold)`. An alert opens when the newest run is
+--   beyond tolerance, the other last confirmation_runs runs beyond zero and beyond tolerance
+--   less one noise unit, and the clipped mean change of the last runs clears tolerance and
+--   noise (`evidence`); it resolves after resolve_runs consecutive runs (at least
+--   confirmation_runs) back within resolve_fraction of the tolerance. assess_runs reads each
+--   metric's recent history in one index range (metric_observations_series_idx), which
+--   serves the noise estimate, the evidence and the resolution alike.
 
 -- Types ---------------------------------------------------------------------------------------
 
@@ -140,6 +151,7 @@ CREATE TABLE "benchwatch_private"."detection_defaults" (
   "evidence_z"        numeric NOT NULL DEFAULT 1.5,
   "clip_z"            numeric NOT NULL DEFAULT 2,
   "alarm_z"           numeric NOT NULL DEFAULT 3.5,
+  "resolve_runs"      integer NOT NULL DEFAULT 4,
   CONSTRAINT "detection_defaults_alarm_z_nonnegative" CHECK ((alarm_z >= (0)::numeric)),
   CONSTRAINT "detection_defaults_clip_z_positive" CHECK ((clip_z > (0)::numeric)),
   CONSTRAINT "detection_defaults_confirmation_runs_valid" CHECK (((confirmation_runs >= 1) AND (confirmation_runs <= 20))),
@@ -151,6 +163,7 @@ CREATE TABLE "benchwatch_private"."detection_defaults" (
   CONSTRAINT "detection_defaults_pkey" PRIMARY KEY (id),
   CONSTRAINT "detection_defaults_reference_runs_valid" CHECK (((reference_runs >= 1) AND (reference_runs <= 100))),
   CONSTRAINT "detection_defaults_resolve_fraction_valid" CHECK (((resolve_fraction > (0)::numeric) AND (resolve_fraction <= (1)::numeric))),
+  CONSTRAINT "detection_defaults_resolve_runs_positive" CHECK ((resolve_runs >= 1)),
   CONSTRAINT "detection_defaults_sensitivity_nonnegative" CHECK ((sensitivity >= (0)::numeric))
 );
 
@@ -159,7 +172,9 @@ ALTER TABLE "benchwatch_private"."detection_defaults"
 
 COMMENT ON COLUMN "benchwatch_private"."detection_defaults"."alarm_z" IS 'Standard errors by which the mean change of the last runs must clear zero for an alert to open (with evidence_z past tolerance); a metric''s sensitivity applies instead when larger.';
 
-COMMENT ON TABLE "benchwatch_private"."detection_defaults" IS 'Alerting defaults for knobs a metric policy leaves null: sensitivity 2, confirmation_runs 2, min_history 5, history_window 30; resolve_fraction 0.5 (an alert resolves once runs are back within half the tolerance); reference_runs 30 (the reference level is the median of the baseline and the first 29 in-control runs after it); evidence_runs 10, evidence_z 1.5, clip_z 2, alarm_z 3.5 (an alert opens when the mean change of the last j runs, confirmation_runs <= j <= evidence_runs, each run clipped at tolerance + clip_z noise, is beyond tolerance by evidence_z standard errors and beyond zero by alarm_z).';
+COMMENT ON COLUMN "benchwatch_private"."detection_defaults"."resolve_runs" IS 'Consecutive runs back within resolve_fraction of the tolerance that resolve an open alert (at least the metric''s confirmation_runs, at most evidence_runs).';
+
+COMMENT ON TABLE "benchwatch_private"."detection_defaults" IS 'Alerting defaults for knobs a metric policy leaves null: sensitivity 2, confirmation_runs 2, min_history 5, history_window 30; resolve_fraction 0.5 and resolve_runs 4 (an alert resolves once 4 consecutive runs, and at least confirmation_runs, are back within half the tolerance); reference_runs 30 (the reference level is the median of the baseline and the first 29 in-control runs after it); evidence_runs 10, evidence_z 1.5, clip_z 2, alarm_z 3.5 (an alert opens when the run is beyond tolerance, the other last confirmation_runs runs beyond tolerance less one noise unit, and the mean change of the last j runs, confirmation_runs <= j <= evidence_runs, each run clipped at tolerance + clip_z noise, is beyond tolerance by evidence_z standard errors and beyond zero by alarm_z).';
 
 CREATE TABLE "benchwatch_private"."metric_observations" (
   "transaction_id"  uuid                     NOT NULL,
@@ -186,10 +201,6 @@ CREATE TABLE "benchwatch_private"."metric_observations" (
 
 ALTER TABLE "benchwatch_private"."metric_observations"
   ENABLE ROW LEVEL SECURITY;
-
-CREATE INDEX metric_observations_in_control_idx ON benchwatch_private.metric_observations
-  USING btree (model_version, model_provider, dataset_version, prompt_version, environment, metric_name, created_at DESC, seq DESC)
-  WHERE (NOT out_of_control);
 
 CREATE INDEX metric_observations_series_idx ON benchwatch_private.metric_observations
   USING btree (model_version, model_provider, dataset_version, prompt_version, environment, metric_name, created_at DESC, seq DESC);
@@ -221,7 +232,10 @@ begin
 select coalesce(p.direction, benchwatch_private.metric_direction_by_name(p_metric)),
          coalesce(p.relative_threshold, p_default_threshold),
          coalesce(p.absolute_floor, 0),
-         coalesce(p.source, 'name_rule')
+         -- direction_unknown: 'none' when neither a policy nor the name rule gives a direction.
+         coalesce(p.source,
+                  case when benchwatch_private.metric_direction_by_name(p_metric) is null
+                       then 'none' else 'name_rule' end)
   from (select 1) as one
   left join lateral (
     select mp.direction,
@@ -240,7 +254,7 @@ select coalesce(p.direction, benchwatch_private.metric_direction_by_name(p_metri
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) IS 'Effective direction, relative threshold, absolute floor and source (policy, policy_pattern or name_rule) for a metric.';
+COMMENT ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) IS 'Effective direction, relative threshold, absolute floor and source (policy, policy_pattern, name_rule, or none with a null direction when nothing gives one) for a metric.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."metric_policy"(text, numeric) FROM PUBLIC, "anon", "authenticated", "service_role";
 
@@ -308,12 +322,13 @@ begin
     when pg_catalog.lower(p_metric) ~ '(_ms|_cost|_usd|_seconds|_secs|_sec|loss|error|errors|error_rate|latency|perplexity|duration)$'
       or pg_catalog.lower(p_metric) ~ '^(latency|cost|loss|error|perplexity|duration)'
     then 'lower'
-    else 'higher'
+    -- direction_unknown: no guess for any other name.
+    else null
   end;
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."metric_direction_by_name"(text) IS 'Name rule for metrics without a policy: names ending _ms, _cost, _seconds, loss, error, latency, ... are lower-is-better; anything else higher-is-better.';
+COMMENT ON FUNCTION "benchwatch_private"."metric_direction_by_name"(text) IS 'Name rule for metrics without a policy: names ending _ms, _cost, _seconds, loss, error, latency, perplexity, ... are lower-is-better; any other name has no direction (null: its verdict is direction_unknown).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."metric_direction_by_name"(text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
@@ -611,6 +626,8 @@ declare
   v_run2 float8 := coalesce(p_run_noise, 0)::float8 ^ 2;
   v_ref2 float8 := coalesce(p_reference_noise, 0)::float8 ^ 2;
   v_cap float8 := p_tolerance + p_clip_z * coalesce(p_noise, 0);
+  -- The confirming runs before the newest: beyond tolerance less one noise unit.
+  v_tol_prev float8 := p_tolerance - coalesce(p_noise, 0);
   v_b float8;
   v_sum float8 := 0;
   v_mean float8;
@@ -620,7 +637,8 @@ begin
   evident := false;
   for i in 1 .. pg_catalog.cardinality(p_values) loop
     v_b := case when p_higher then p_reference - p_values[i] else p_values[i] - p_reference end;
-    if i <= p_confirmation_runs and not (v_b > 0 and v_b > v_tol) then
+    if i <= p_confirmation_runs
+       and not (v_b > 0 and v_b > case when i = 1 then v_tol else v_tol_prev end) then
       each_beyond := false;
       return;
     end if;
@@ -642,7 +660,7 @@ end
 $function$;
 
 COMMENT ON FUNCTION "benchwatch_private"."evidence"(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) IS
-  'The opening test of assess_runs for one metric of one run: whether the last confirmation_runs values are each beyond tolerance, and whether the clipped mean change of the last j values clears tolerance by evidence_z standard errors and noise by sensitivity.';
+  'The opening test of assess_runs for one metric of one run: whether the newest value is beyond tolerance and the other last confirmation_runs values beyond zero and beyond tolerance less one noise unit (each_beyond), and whether the clipped mean change of the last j values clears tolerance by evidence_z standard errors and noise by sensitivity (assess_runs passes alarm_z).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."evidence"(numeric[], boolean, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric) FROM PUBLIC, "anon", "authenticated", "service_role";
 
@@ -691,7 +709,11 @@ begin
   ),
   pols as materialized (
     select d.metric, pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
-           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z
+           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z,
+           -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
+           -- least confirmation_runs; within the previous runs already read for the evidence.
+           least(greatest(dd.resolve_runs, pol.confirmation_runs),
+                 greatest(dd.evidence_runs, pol.confirmation_runs)) as resolve_runs
     from (select distinct it.metric from items it) as d
     cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
     cross join benchwatch_private.detection_defaults dd
@@ -704,7 +726,7 @@ begin
            it.absolute_floor as floor, it.baseline_value as base_val,
            pol.sensitivity, pol.confirmation_runs, pol.min_history, pol.history_window,
            pol.resolve_fraction, pol.reference_runs, pol.evidence_runs, pol.evidence_z, pol.clip_z,
-           pol.alarm_z,
+           pol.alarm_z, pol.resolve_runs,
            case when it.base_created is not null then bo.own_stderr end as base_se
     from items it
     join pols pol on pol.metric = it.metric
@@ -717,28 +739,36 @@ begin
            case when m.direction = 'higher' then rf.r - m.val else m.val - rf.r end as bad,
            case when m.direction = 'higher' then m.base_val - m.val else m.val - m.base_val end as bad_b
     from m
+    -- The last runs before this one, newest first, read once: the last history_window of
+    -- them give the series' own noise, the last evidence_runs - 1 the evidence and the
+    -- resolution (the same index range, so one scan of the longer of the two).
+    cross join lateral (
+      select pg_catalog.array_agg(h.value order by h.created_at desc, h.seq desc) as vals,
+             pg_catalog.array_agg(h.back_in_control order by h.created_at desc, h.seq desc) as backs,
+             pg_catalog.count(*)::integer as n
+      from (
+        select o.value, o.back_in_control, o.created_at, o.seq
+        from benchwatch_private.metric_observations o
+        where o.model_version = m.model_version and o.model_provider = m.model_provider
+          and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
+          and o.environment = m.environment and o.metric_name = m.metric
+          and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
+        order by o.created_at desc, o.seq desc
+        limit greatest(m.history_window, m.evidence_runs - 1)
+      ) as h
+    ) as w
     -- The series' own noise: robust spread of successive differences over its last
     -- history_window runs, once there are min_history of them. Every run counts: leaving
     -- out the flagged ones biased the estimate down on noisy series, and the bias fed
     -- itself (a step adds one large difference, which the median ignores).
     cross join lateral (
-      select case when pg_catalog.count(*) >= m.min_history
-                  then (1.4826 * (pg_catalog.percentile_cont(0.5) within group (order by d.d::float8))
+      select case when hn.n >= m.min_history
+                  then (1.4826 * (select pg_catalog.percentile_cont(0.5) within group (
+                                           order by pg_catalog.abs(w.vals[i] - w.vals[i + 1])::float8)
+                                  from pg_catalog.generate_series(1, hn.n - 1) as i)
                         / pg_catalog.sqrt(2::float8))::numeric end as sigma,
-             pg_catalog.count(*)::integer as hist_n
-      from (
-        select pg_catalog.abs(h.value - pg_catalog.lag(h.value) over (order by h.created_at, h.seq)) as d
-        from (
-          select o.value, o.created_at, o.seq
-          from benchwatch_private.metric_observations o
-          where o.model_version = m.model_version and o.model_provider = m.model_provider
-            and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-            and o.environment = m.environment and o.metric_name = m.metric
-            and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
-          order by o.created_at desc, o.seq desc
-          limit m.history_window
-        ) as h
-      ) as d
+             hn.n as hist_n
+      from (select least(w.n, m.history_window)::integer as n) as hn
     ) as hs
     -- The reference level: median of the baseline and the first reference_runs - 1
     -- in-control runs of the same series after it.
@@ -769,23 +799,12 @@ begin
       ) as q
     ) as rf
     -- The previous evidence_runs - 1 runs, newest first: their values (the evidence for an
-    -- opening) and, for the last confirmation_runs - 1 of them, whether they were back in
+    -- opening) and, for the last resolve_runs - 1 of them, whether they were back in
     -- control (a resolution).
     cross join lateral (
-      select least(pg_catalog.count(*), m.confirmation_runs - 1)::integer as n,
-             not coalesce(false = any ((pg_catalog.array_agg(p.back_in_control order by p.created_at desc, p.seq desc))
-                                       [1:m.confirmation_runs - 1]), false) as all_back,
-             pg_catalog.array_agg(p.value order by p.created_at desc, p.seq desc) as prev_vals
-      from (
-        select o.value, o.back_in_control, o.created_at, o.seq
-        from benchwatch_private.metric_observations o
-        where o.model_version = m.model_version and o.model_provider = m.model_provider
-          and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
-          and o.environment = m.environment and o.metric_name = m.metric
-          and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
-        order by o.created_at desc, o.seq desc
-        limit m.evidence_runs - 1
-      ) as p
+      select least(w.n, m.evidence_runs - 1, m.resolve_runs - 1)::integer as n,
+             not coalesce(false = any (w.backs[1:least(m.evidence_runs, m.resolve_runs) - 1]), false) as all_back,
+             w.vals[1:m.evidence_runs - 1] as prev_vals
     ) as pv
     where rf.m > 0
   ),
@@ -831,7 +850,7 @@ begin
          (v.beyond_tol and coalesce(v.beyond_nz, true) and v.has_history) or v.confirmed,
          v.back,
          v.confirmed,
-         v.back and v.prev_n = v.confirmation_runs - 1 and v.all_back,
+         v.back and v.prev_n = v.resolve_runs - 1 and v.all_back,
          pg_catalog.round(v.nz_b, 10),
          case when v.nz_b > 0 then pg_catalog.round(v.bad_b / v.nz_b, 4) end,
          case when v.nz_b is null then null else v.bad_b > v.sensitivity * v.nz_b end
@@ -839,7 +858,7 @@ begin
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (each of the last confirmation_runs runs beyond tolerance, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last confirmation_runs runs confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
+COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) FROM PUBLIC, "anon", "authenticated", "service_role";
 
@@ -999,6 +1018,8 @@ begin
            when v.b_id is null then 'no_baseline'
            when v.cur is null then 'missing_in_run'
            when v.base is null then 'missing_in_baseline'
+           -- direction_unknown: without a direction a change is neither better nor worse.
+           when p.direction is null then 'direction_unknown'
            when r.regressed then 'regression'
            else 'ok'
          end,
@@ -1020,7 +1041,7 @@ begin
   from vals v
   join pols p on p.metric_name = v.metric_name
   cross join lateral (
-    select case when p.direction = 'higher' then v.base - v.cur else v.cur - v.base end as bad
+    select case p.direction when 'higher' then v.base - v.cur when 'lower' then v.cur - v.base end as bad
   ) as d
   cross join lateral (
     select d.bad > 0
@@ -1031,7 +1052,7 @@ begin
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) IS 'compare_run for many runs at once (arrays aligned by position; ord is the 1-based position): one row per metric of each run or its baseline, in ord then metric order.';
+COMMENT ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) IS 'compare_run for many runs at once (arrays aligned by position; ord is the 1-based position): one row per metric of each run or its baseline, in ord then metric order. A metric with no direction (metric_policy''s source none) has status direction_unknown and is never a regression.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."compare_runs"(text[], text[], text[], text[], text[], jsonb[], numeric) FROM PUBLIC, "anon", "authenticated", "service_role";
 

@@ -5,7 +5,10 @@
 --   or resolved, and return each run's verdict. `ingest_runs` is the ingest function's batch
 --   entry (1 to 1000 runs, all or nothing). `upsert_benchmark_result` is the setup guide's
 --   14-argument API over the same path. parse_run and its helpers validate a run's fields
---   with the stable error codes of docs/error-codes.md.
+--   with the stable error codes of docs/error-codes.md; a run's per-example results
+--   (`examples`) are taken off it, validated and folded into the request hash, not its
+--   identity, and record_runs hands them to the paired rule (paired_gate, in
+--   20261128000900_per_example_results.sql) before it opens or resolves alerts.
 -- * Run identity: a run is identified by its content (run_id, commit_sha, series, metrics),
 --   kept in `benchwatch_private.run_identities` with its first answer, so a retry replays
 --   that answer and never duplicates a row.
@@ -90,6 +93,7 @@ declare
   v_key_hash bytea;
   v_first_request bytea;
   v_directions jsonb;
+  v_examples jsonb;
   r benchwatch_private.run_input;
 begin
   -- metric_directions is applied here and is no field of the run itself (nor of its hashes).
@@ -97,8 +101,18 @@ begin
     v_directions := p_run -> 'metric_directions';
     p_run := p_run - 'metric_directions';
   end if;
+  -- examples are validated and stored apart (paired_gate); they are no field of the run's
+  -- identity, but a different list is a different request.
+  if pg_catalog.jsonb_typeof(p_run) = 'object' and p_run ? 'examples' then
+    v_examples := p_run -> 'examples';
+    p_run := p_run - 'examples';
+  end if;
   r := benchwatch_private.parse_run_fields(p_run, null);
   perform benchwatch_private.apply_metric_directions(v_directions, r.metrics);
+  if v_examples is not null then
+    perform benchwatch_private.assert_valid_examples(v_examples, r.metrics);
+    r.request_hash := pg_catalog.sha256(r.request_hash || pg_catalog.sha256(pg_catalog.convert_to(v_examples::text, 'UTF8')));
+  end if;
 
   r.identity_kind := 'run_identity';
   r.identity_hash := benchwatch_private.run_identity_hash(r);
@@ -135,7 +149,7 @@ begin
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields), applies its metric_directions (apply_metric_directions: BW022 on a conflict) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
+COMMENT ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) IS 'Validates one run (parse_run_fields), applies its metric_directions (apply_metric_directions: BW022 on a conflict), validates its examples (assert_valid_examples: BW030-BW032, folded into the request hash, not the identity) and returns it with its identity: series, run_id, commit_sha, metrics and created_at if given (run_identity_hash), whatever the Idempotency-Key. A key is claimed in idempotency_keys; the same key with a different run is BW009.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."parse_run"(jsonb, text) FROM PUBLIC, "anon", "authenticated", "service_role";
 
@@ -516,6 +530,10 @@ begin
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
+    -- 6b. Per-example evidence (20261202300000): store the round's examples, compare them with
+    --     the baseline's, and let the paired rule decide the opening of the metrics it covers.
+    v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
+
     -- 7. The observations later runs of the series read.
     insert into benchwatch_private.metric_observations (
       transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
@@ -607,10 +625,10 @@ begin
     -- 9. Each run's answer, stored with its identity for replays.
     with stored as (
       update benchwatch_private.run_identities ri
-      set response = a.answer
+      set response = benchwatch_private.paired_answer(a.answer)
       from benchwatch_private.run_answers(v_round, v_items, v_alerts, v_latest) as a
       where ri.identity_hash = a.identity_hash
-      returning a.ord, a.answer
+      returning a.ord, ri.response as answer
     )
     select pg_catalog.array_agg(s.ord), pg_catalog.array_agg(s.answer)
     into v_ords, v_list

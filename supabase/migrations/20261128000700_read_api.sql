@@ -141,7 +141,9 @@ begin
              'baseline', r.baseline_value,
              'relative_change', r.relative_change,
              'absolute_change', r.absolute_change,
-             'direction', case r.direction when 'higher' then 'higher_is_better' else 'lower_is_better' end,
+             -- direction_unknown: null when the metric has no direction.
+             'direction', case r.direction when 'higher' then 'higher_is_better'
+                                           when 'lower' then 'lower_is_better' end,
              'is_regression', r.is_regression,
              'status', r.status)
              order by r.metric_name) as metrics
@@ -526,7 +528,8 @@ begin
            'transaction_id', c.baseline_transaction_id,
            'model_version', c.baseline_model_version,
            'pinned_at', c.baseline_pinned_at) end,
-         case c.direction when 'higher' then 'higher_is_better' else 'lower_is_better' end
+         -- direction_unknown: null when the metric has no direction.
+         case c.direction when 'higher' then 'higher_is_better' when 'lower' then 'lower_is_better' end
   into v_baseline, v_direction
   from benchwatch_private.compare_run(
     v_model_version, v_model_provider, v_dataset_version, v_prompt_version, v_environment,
@@ -556,7 +559,7 @@ begin
 end
 $function$;
 
-COMMENT ON FUNCTION "benchwatch_private"."metric_trend"(jsonb, text, timestamp with time zone, timestamp with time zone, integer) IS 'One metric of one series between p_from and p_to (default: the last 90 days): raw runs when there are at most p_max_points, else daily (UTC) avg/min/max/runs; plus the applicable baseline, the series'' alerts on that metric, and the metric''s direction.';
+COMMENT ON FUNCTION "benchwatch_private"."metric_trend"(jsonb, text, timestamp with time zone, timestamp with time zone, integer) IS 'One metric of one series between p_from and p_to (default: the last 90 days): raw runs when there are at most p_max_points, else daily (UTC) avg/min/max/runs; plus the applicable baseline, the series'' alerts on that metric, and the metric''s direction (null when it has none).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."metric_trend"(jsonb, text, timestamp with time zone, timestamp with time zone, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
 

@@ -93,7 +93,7 @@ export const ROBUST: Rule = {
   latencyConfirmation: 4,
 };
 
-/** The shipped rule (migration 20261202200000): resolve after 4 runs back; the confirming
+/** The shipped rule (assess_runs and evidence in docs/schema/): resolve after 4 runs back; the confirming
  * runs before the newest beyond tolerance less one noise unit. */
 export const SHIPPED: Rule = { ...ROBUST, resolveRuns: 4, eachSlack: 1 };
 

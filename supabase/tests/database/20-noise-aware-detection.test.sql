@@ -162,8 +162,8 @@ select is(pg_temp.all_alerts('nz-noisy-step', 'f1'), 0,
 select pg_temp.r('nz-noisy-step', 10, jsonb_build_object('f1', 0.831, 'latency_ms', 100), 300);
 select is(pg_temp.open_alerts('nz-noisy-step', 'f1'), 1, 'it is confirmed by the third');
 
--- 6. No flapping: an open alert resolves only after four runs clearly back (resolve_runs;
---    two, confirmation_runs, before migration 20261202200000).
+-- 6. No flapping: an open alert resolves only after four runs clearly back (resolve_runs,
+--    not just confirmation_runs' two).
 select pg_temp.history('nz-flap');
 select pg_temp.r('nz-flap', 8, '{"f1": 0.80, "latency_ms": 100}');
 select pg_temp.r('nz-flap', 9, '{"f1": 0.80, "latency_ms": 100}');

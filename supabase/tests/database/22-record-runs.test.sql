@@ -5,7 +5,7 @@
 -- Two families of three series get the same runs in the same order: "bat" in one
 -- ingest_runs call, "seq" through record_run one run at a time. Each series has a pinned
 -- baseline, 8 in-control runs, 4 regressing ones and 4 recovered ones (an alert resolves after 4
--- runs back since migration 20261202200000; 3 before); series 2's latency
+-- runs back: resolve_runs); series 2's latency
 -- regresses too. The batch also holds a duplicate run (a replay) and a run older than
 -- its series' latest (recorded, not latest).
 begin;
