@@ -70,8 +70,11 @@ async function objects(ctx: Ctx): Promise<DbObject[]> {
            (select pn.nspname || '.' || pc.relname from pg_inherits i
               join pg_class pc on pc.oid = i.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
              where i.inhrelid = c.oid limit 1) as parent,
+           -- A column an update may name: not "generated always" (identity or computed), which
+           -- PostgreSQL refuses (428C9) before it checks privileges.
            (select a.attname from pg_attribute a where a.attrelid = c.oid and a.attnum > 0
-              and not a.attisdropped order by a.attnum limit 1) as col
+              and not a.attisdropped and a.attidentity <> 'a' and a.attgenerated = ''
+             order by a.attnum limit 1) as col
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname in ('public', 'benchwatch_private') and c.relkind in ('r', 'p', 'v', 'm', 'f')
      order by 2`;
