@@ -121,7 +121,7 @@ begin
   end if;
 
   v_key_hash := pg_catalog.sha256(pg_catalog.convert_to('idempotency-key:' || v_key, 'UTF8'));
-  -- A key that identified a run before 20261201120000 still does (record_runs replays it,
+  -- A key stored as a run's identity (kind idempotency_key) still names it (record_runs replays it,
   -- or refuses it with BW009 for a different run).
   if exists (select 1 from benchwatch_private.run_identities i
              where i.identity_hash = v_key_hash and i.kind = 'idempotency_key') then
@@ -530,7 +530,7 @@ begin
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
-    -- 6b. Per-example evidence (20261202300000): store the round's examples, compare them with
+    -- 6b. Per-example evidence (paired_gate): store the round's examples, compare them with
     --     the baseline's, and let the paired rule decide the opening of the metrics it covers.
     v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
 

@@ -84,7 +84,7 @@ export const OLD: Rule = {
   tQuantile: false,
 };
 
-/** The robust rule (migration 20261201140000). */
+/** The robust rule (before resolve_runs and the one-noise-unit confirmation). */
 export const ROBUST: Rule = {
   ...OLD,
   noiseAllRuns: true,

@@ -39,7 +39,7 @@ begin
   end if;
 
   v_key_hash := pg_catalog.sha256(pg_catalog.convert_to('idempotency-key:' || v_key, 'UTF8'));
-  -- A key that identified a run before 20261201120000 still does (record_runs replays it,
+  -- A key stored as a run's identity (kind idempotency_key) still names it (record_runs replays it,
   -- or refuses it with BW009 for a different run).
   if exists (select 1 from benchwatch_private.run_identities i
              where i.identity_hash = v_key_hash and i.kind = 'idempotency_key') then

@@ -223,7 +223,7 @@ begin
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
-    -- 6b. Per-example evidence (20261202300000): store the round's examples, compare them with
+    -- 6b. Per-example evidence (paired_gate): store the round's examples, compare them with
     --     the baseline's, and let the paired rule decide the opening of the metrics it covers.
     v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
 
