@@ -17,9 +17,8 @@
 // 0). Openings are scored as the other families are (score.ts). Seeds 1-5 are the tuning
 // split, 101-105 the held-out split that docs/detection.md reports.
 
-import postgres from "postgres";
-import { down, up } from "../../local/stack/stack.ts";
 import { gauss, rng, uni } from "./corpus.ts";
+import { withEvalStack } from "./product.ts";
 import { emptyScore, type Score, scoreOne, summarize, type Summary } from "./score.ts";
 
 const TOLERANCE = 0.05;
@@ -180,40 +179,8 @@ export async function runExamples(
   log: (s: string) => void,
 ): Promise<{ table: string; corpus: string; pooled: Record<Variant, Summary> }> {
   const corpora = seeds.map((seed) => ({ seed, series: generateExamples(seed, quick) }));
-  const dir = `${new URL("../..", import.meta.url).pathname}.local/eval/examples-${Date.now()}`;
-  Deno.env.set("BENCHWATCH_EVAL_LOCAL_DIR", dir);
-  log(`bringing up the eval stack in ${dir}`);
-  const stack = await up("eval", { say: (s) => log(`  ${s}`) });
-  const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, onnotice: () => {} });
   const openings = new Map<string, number[]>();
-  try {
-    for (const stmt of policySql) {
-      log(`policy: ${stmt}`);
-      await sql.unsafe(stmt);
-    }
-    const url = `${stack.env.SUPABASE_URL}/functions/v1/ingest`;
-    const key = stack.env.SUPABASE_SERVICE_ROLE_KEY;
-    const post = async (runs: unknown[]) => {
-      for (let attempt = 0;; attempt++) {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${key}`,
-            apikey: key,
-            "content-type": "application/json",
-          },
-          body: JSON.stringify({ runs }),
-        });
-        const text = await res.text();
-        if (res.ok) return;
-        // A worker restarting answers 502/503; ingest is idempotent by run identity.
-        if (attempt < 3 && (res.status === 429 || res.status >= 500)) {
-          await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
-          continue;
-        }
-        throw new Error(`ingest failed: HTTP ${res.status} ${text.slice(0, 500)}`);
-      }
-    };
+  await withEvalStack("examples", log, policySql, false, async ({ sql, post }) => {
     const started = performance.now();
     let total = 0;
     for (const { seed, series } of corpora) {
@@ -243,11 +210,7 @@ export async function runExamples(
       const t = Number(row.run_id.slice(row.model_version.length + 2));
       openings.set(row.model_version, [...(openings.get(row.model_version) ?? []), t]);
     }
-  } finally {
-    await sql.end();
-    await down("eval", (s) => log(`  ${s}`));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  });
 
   const fpByEvent: Record<Variant, Record<string, number>> = { aggregate: {}, paired: {} };
   const scores: Record<string, Record<Variant, Score>> = {};

@@ -49,40 +49,7 @@ export async function runProduct(
   policySql: string[] = [],
   keep = false,
 ): Promise<Map<string, number[]>> {
-  const dir = `${new URL("../..", import.meta.url).pathname}.local/eval/run-${Date.now()}`;
-  Deno.env.set("BENCHWATCH_EVAL_LOCAL_DIR", dir);
-  log(`bringing up the eval stack in ${dir}`);
-  const stack = await up("eval", { say: (s) => log(`  ${s}`) });
-  const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, onnotice: () => {} });
-  try {
-    // A policy to try instead of the shipped defaults (`--policy-sql`), e.g.
-    // "update benchwatch_private.detection_defaults set sensitivity = 2.5".
-    for (const stmt of policySql) {
-      log(`policy: ${stmt}`);
-      await sql.unsafe(stmt);
-    }
-    const url = `${stack.env.SUPABASE_URL}/functions/v1/ingest`;
-    const key = stack.env.SUPABASE_SERVICE_ROLE_KEY;
-    const post = async (runs: unknown[]) => {
-      for (let attempt = 0;; attempt++) {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${key}`,
-            apikey: key,
-            "content-type": "application/json",
-          },
-          body: JSON.stringify({ runs }),
-        });
-        const text = await res.text();
-        if (res.ok) return;
-        if (attempt < 3 && (res.status === 429 || res.status >= 500)) {
-          await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
-          continue;
-        }
-        throw new Error(`ingest failed: HTTP ${res.status} ${text.slice(0, 500)}`);
-      }
-    };
+  return await withEvalStack("run", log, policySql, keep, async ({ sql, post }) => {
     const entries: Entry[] = corpora.flatMap((c, ci) =>
       c.series.map((s) => ({
         key: `${ci}/${s.id}`,
@@ -141,6 +108,61 @@ export async function runProduct(
       out.set(k, [...(out.get(k) ?? []), t]);
     }
     return out;
+  });
+}
+
+/** What a run of the eval gets: the eval stack's database, and a POST of runs to ingest. */
+export interface EvalStack {
+  sql: postgres.Sql;
+  post: (runs: unknown[]) => Promise<void>;
+}
+
+/**
+ * Brings up a fresh eval stack in its own folder, applies `policySql` (a policy to try instead
+ * of the shipped defaults, `--policy-sql`, e.g. "update benchwatch_private.detection_defaults
+ * set sensitivity = 2.5"), runs `fn`, then stops and removes the stack unless `keep`.
+ */
+export async function withEvalStack<T>(
+  name: string,
+  log: (s: string) => void,
+  policySql: string[],
+  keep: boolean,
+  fn: (stack: EvalStack) => Promise<T>,
+): Promise<T> {
+  const dir = `${new URL("../..", import.meta.url).pathname}.local/eval/${name}-${Date.now()}`;
+  Deno.env.set("BENCHWATCH_EVAL_LOCAL_DIR", dir);
+  log(`bringing up the eval stack in ${dir}`);
+  const stack = await up("eval", { say: (s) => log(`  ${s}`) });
+  const sql = postgres(stack.env.SUPABASE_DB_URL, { max: 2, onnotice: () => {} });
+  const url = `${stack.env.SUPABASE_URL}/functions/v1/ingest`;
+  const key = stack.env.SUPABASE_SERVICE_ROLE_KEY;
+  const post = async (runs: unknown[]) => {
+    for (let attempt = 0;; attempt++) {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          apikey: key,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ runs }),
+      });
+      const text = await res.text();
+      if (res.ok) return;
+      // A worker restarting answers 502/503; ingest is idempotent by run identity.
+      if (attempt < 3 && (res.status === 429 || res.status >= 500)) {
+        await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+        continue;
+      }
+      throw new Error(`ingest failed: HTTP ${res.status} ${text.slice(0, 500)}`);
+    }
+  };
+  try {
+    for (const stmt of policySql) {
+      log(`policy: ${stmt}`);
+      await sql.unsafe(stmt);
+    }
+    return await fn({ sql, post });
   } finally {
     await sql.end();
     if (keep) {
