@@ -318,7 +318,12 @@ begin
     -- 9. Each run's answer, stored with its identity for replays.
     with stored as (
       update benchwatch_private.run_identities ri
-      set response = benchwatch_private.paired_answer(a.answer)
+      -- Only a run that sent examples can have paired rows: the others skip the lookup.
+      set response = case
+        when pg_catalog.jsonb_typeof(p_runs -> (a.ord - 1) -> 'examples') = 'array'
+          then benchwatch_private.paired_answer(a.answer)
+        else a.answer
+      end
       from benchwatch_private.run_answers(v_round, v_items, v_alerts, v_latest) as a
       where ri.identity_hash = a.identity_hash
       returning a.ord, ri.response as answer
