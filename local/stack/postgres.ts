@@ -54,6 +54,12 @@ async function ensureDbRoot(cfg: StackConfig): Promise<string> {
  * cluster had to live there (see ensureDbRoot), so a wiped stack leaves nothing behind.
  */
 export async function wipeStackDir(cfg: StackConfig): Promise<void> {
+  await wipeDatabase(cfg);
+  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+}
+
+/** Removes a stopped stack's database (its `db` folder, or the /var/tmp folder it links to). */
+export async function wipeDatabase(cfg: StackConfig): Promise<void> {
   const dbRoot = `${cfg.dir}/db`;
   const linked = await Deno.lstat(dbRoot).then((s) => s.isSymlink, () => false);
   if (linked) {
@@ -62,7 +68,7 @@ export async function wipeStackDir(cfg: StackConfig): Promise<void> {
       await Deno.remove(target, { recursive: true }).catch(() => {});
     }
   }
-  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  await Deno.remove(dbRoot, { recursive: true }).catch(() => {});
 }
 
 /** The data directory as the postgres user must name it: the real path, not through a link. */
@@ -288,6 +294,51 @@ export async function pushMigrations(
     "--yes",
   ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
   return (res.stderr + res.stdout).trim();
+}
+
+/** Each migration file's SHA-256, by file name, under `projectDir`/supabase/migrations. */
+async function migrationHashes(projectDir: string): Promise<Record<string, string>> {
+  const dir = `${projectDir}/supabase/migrations`;
+  const out: Record<string, string> = {};
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile || !e.name.endsWith(".sql")) continue;
+    const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(`${dir}/${e.name}`));
+    out[e.name] = Array.from(new Uint8Array(digest)).map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  }
+  return out;
+}
+
+const appliedRecord = (cfg: StackConfig) => `${cfg.dir}/db/applied-migrations.json`;
+
+/** Records the content of the migrations just pushed, next to the cluster they went into. */
+export async function recordAppliedMigrations(
+  cfg: StackConfig,
+  projectDir = cfg.repoRoot,
+): Promise<void> {
+  await Deno.writeTextFile(
+    appliedRecord(cfg),
+    JSON.stringify(await migrationHashes(projectDir), null, 2) + "\n",
+  );
+}
+
+/**
+ * The migration files that changed (or went away) after this database applied them.
+ * `supabase db push` never applies a version twice, hosted or here, so such a database still
+ * runs the old definitions: tests and `npm run schema` on it would read stale SQL.
+ */
+export async function changedMigrations(
+  cfg: StackConfig,
+  projectDir = cfg.repoRoot,
+): Promise<string[]> {
+  let applied: Record<string, string>;
+  try {
+    applied = JSON.parse(await Deno.readTextFile(appliedRecord(cfg)));
+  } catch {
+    return [];
+  }
+  const now = await migrationHashes(projectDir);
+  return Object.keys(applied).filter((f) => now[f] !== applied[f]).sort();
 }
 
 /** How many migrations the database records as applied (the CLI's own history table). */

@@ -10,11 +10,14 @@ import {
   applyBootstrap,
   applyMigrationEventTriggers,
   applyTestHelpers,
+  changedMigrations,
   clusterRunning,
   configureWebhook,
   pushMigrations,
+  recordAppliedMigrations,
   startCluster,
   stopCluster,
+  wipeDatabase,
 } from "./postgres.ts";
 import { exists, pidAlive, portOpen, readPid, run, waitFor } from "./proc.ts";
 
@@ -141,7 +144,25 @@ export async function upDatabase(
   say: (s: string) => void,
   verbose = false,
 ): Promise<void> {
-  const created = await startCluster(cfg);
+  let created = await startCluster(cfg);
+  const changed = created ? [] : await changedMigrations(cfg);
+  if (changed.length && cfg.profile !== "dev") {
+    // A throwaway stack (test, bench, eval, hardening): start it again from the migrations.
+    say(
+      `database: ${changed.join(", ")} changed since this ${cfg.profile} database applied ` +
+        "it, and supabase db push never applies a migration twice: recreating the database",
+    );
+    await stopCluster(cfg);
+    await wipeDatabase(cfg);
+    created = await startCluster(cfg);
+  } else if (changed.length) {
+    say(
+      `⚠ ${changed.join(", ")} changed since this database applied it; supabase db push never ` +
+        "applies a migration twice (hosted neither), so the database keeps the old definitions. " +
+        "Put the change in a new migration (CONTRIBUTING.md, Migrations), or recreate the local " +
+        "database: npm run local:down, then delete .local/dev (its runs go with it)",
+    );
+  }
   say(
     `database: PostgreSQL ${
       created ? "created and started" : "running"
@@ -149,6 +170,7 @@ export async function upDatabase(
   );
   await applyBootstrap(cfg);
   const out = await pushMigrations(cfg);
+  if (!changed.length || cfg.profile !== "dev") await recordAppliedMigrations(cfg);
   if (verbose) say(out.split("\n").filter((l) => l.trim()).join("\n"));
   const fresh = out.split("\n").filter((l) => /^Applying migration /.test(l.trim())).length;
   say(`database: ${await appliedMigrations(cfg)} migrations applied (${fresh} new)`);
