@@ -177,6 +177,7 @@ export async function runExamples(
   quick: boolean,
   policySql: string[],
   log: (s: string) => void,
+  verbose = false,
 ): Promise<{ table: string; corpus: string; pooled: Record<Variant, Summary> }> {
   const corpora = seeds.map((seed) => ({ seed, series: generateExamples(seed, quick) }));
   const openings = new Map<string, number[]>();
@@ -225,9 +226,15 @@ export async function runExamples(
           o,
         );
         if (s.n <= 500) {
-          const before = pooled[v].fp;
+          const before = { ...pooled[v] };
           scoreOne(pooled[v], s.truth, o);
-          fpByEvent[v][s.event] = (fpByEvent[v][s.event] ?? 0) + pooled[v].fp - before;
+          fpByEvent[v][s.event] = (fpByEvent[v][s.event] ?? 0) + pooled[v].fp - before.fp;
+          if (verbose && (pooled[v].fp > before.fp || pooled[v].fn > before.fn)) {
+            log(
+              `${v}: seed ${seed} series ${s.id} (${s.event}, ${s.target}, n ${s.n}, start ${s.start}, ` +
+                `truth [${s.truth}]): openings at [${o.sort((a, b) => a - b)}]`,
+            );
+          }
         }
       }
     }

@@ -251,7 +251,7 @@ export async function run(args: string[]): Promise<number> {
 
   // The per-example corpus (examples.ts): the paired rule against the aggregate-only rule.
   if (args.includes("--examples")) {
-    const res = await runExamples(seeds, quick, policySql, log);
+    const res = await runExamples(seeds, quick, policySql, log, verbose);
     console.log(`\nPer-example corpus, ${split} split, ${res.corpus}\n\n${res.table}\n`);
     log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (update && !quick) {

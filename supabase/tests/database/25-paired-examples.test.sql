@@ -6,7 +6,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(30);
+select plan(37);
 
 -- 1. p-values. The fixtures are the output of
 --    python3 supabase/tests/database/fixtures/binomial_p.py
@@ -135,20 +135,74 @@ select is(
      '{model_version}', '"pe-model-c"')) as a) as x),
   0, 'a drop beyond tolerance with 8 worse and 6 better (p = 0.79) opens no alert');
 
--- 4b. With paired_defaults.confirmation_runs = 2, one such run is not enough (a one-run spike
---     never opens); the next run that is beyond tolerance and worse again opens the alert.
-update benchwatch_private.paired_defaults set confirmation_runs = 2;
+-- 4a. A comparison that cannot be a discovery stays out of the BH family (Tarone's filter):
+--     with d examples flipped the exact test's smallest p-value is 2 * 0.5^d, so at q_level
+--     0.05 a slice with 5 or fewer flips is untestable and gets q = 1. The candidate loses 12
+--     invoices (ids 2, 4, ..., 24) and gains 2 receipts (171, 173):
+--     overall 12 worse, 2 better, p = 0.012939453125; invoices 12 / 0, p = 2 * 0.5^12 =
+--     0.00048828125; receipts 0 / 2 (smallest p 0.5: untestable).
+--     BH over the two testable ones (m = 2): invoices 2 * 0.00048828125 / 1 = 0.0009765625;
+--     overall 2 * 0.012939453125 / 2 = 0.012939453125. (With receipts in, m = 3, they would be
+--     0.00146484375 and 0.0194091796875.)
+select results_eq(
+  $$select p ->> 'slice', (p ->> 'worse')::int, (p ->> 'better')::int, round((p ->> 'q_value')::numeric, 12)
+    from jsonb_array_elements(benchwatch_private.record_run(jsonb_set(
+      pg_temp.pe_run('pe-tarone', 0.80, pg_temp.pe_examples(array(
+        select i from generate_series(1, 173) as i where not (i <= 24 and i % 2 = 0) and i <> 172))),
+      '{model_version}', '"pe-model-t"')) -> 'paired') as p
+    order by p ->> 'slice' nulls first$$,
+  $$values (null::text, 12, 2, 0.012939453125::numeric), ('invoices', 12, 0, 0.0009765625),
+           ('receipts', 0, 2, 1.000000000000)$$,
+  'a slice with too few flips to be a discovery is left out of the BH family and gets q = 1');
+
+--     A regression confined to one slice opens the alert on that slice's evidence: the
+--     candidate loses 16 invoices and gains 7 receipts, f1 0.85 -> 0.805 (beyond tolerance).
+--     Overall 16 worse, 7 better is no discovery (p = 0.093), invoices 16 / 0 is.
+create temp table slice_answer as
+select benchwatch_private.record_run(jsonb_set(
+  pg_temp.pe_run('pe-slice', 0.805, pg_temp.pe_examples(array(
+    select i from generate_series(1, 183) as i
+    where not (i <= 32 and i % 2 = 0) and (i <= 170 or i % 2 = 1)))),
+  '{model_version}', '"pe-model-s"')) as a;
+select results_eq(
+  $$select p ->> 'slice', (p ->> 'worse')::int, (p ->> 'better')::int, (p ->> 'q_value')::numeric < 0.05
+    from slice_answer, jsonb_array_elements(a -> 'paired') as p order by p ->> 'slice' nulls first$$,
+  $$values (null::text, 16, 7, false), ('invoices', 16, 0, true), ('receipts', 0, 7, true)$$,
+  'overall 16 worse / 7 better is no discovery; invoices (worse) and receipts (better) are');
+select is(jsonb_array_length(a -> 'alerts_opened'), 1,
+  'a discovery in one slice, worse, with the metric beyond tolerance, opens the alert') from slice_answer;
+
+-- 4b. confirmation_runs (2 by default) asks, on a series that has runs since its baseline run,
+--     for the previous such run to be beyond tolerance and worse too: a one-run spike never
+--     opens. The first run judged against the baseline (3. above) has none, and opens alone.
+select is((select confirmation_runs from benchwatch_private.paired_defaults), 2,
+  'paired_defaults.confirmation_runs is 2 by default');
+select is(
+  (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
+     pg_temp.pe_run('pe-k2-0', 0.85, pg_temp.pe_examples(array(select generate_series(1, 170)))),
+     '{model_version}', '"pe-model-e"')) as a) as x),
+  0, 'a run level with the baseline opens nothing');
 select is(
   (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
      pg_temp.pe_run('pe-k2-1', 0.80, pg_temp.pe_examples(array(select generate_series(13, 172)))),
      '{model_version}', '"pe-model-e"')) as a) as x),
-  0, 'confirmation_runs 2: the first significant run opens nothing');
+  0, 'after a run since the baseline that was not worse, the first significant run opens nothing (a spike)');
 select is(
   (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
      pg_temp.pe_run('pe-k2-2', 0.80, pg_temp.pe_examples(array(select generate_series(13, 172)))),
      '{model_version}', '"pe-model-e"')) as a) as x),
-  1, 'confirmation_runs 2: the second run in a row opens the alert');
+  1, 'the second significant run in a row opens the alert');
+--     With confirmation_runs 1, the first significant run opens even after a level run.
 update benchwatch_private.paired_defaults set confirmation_runs = 1;
+select lives_ok($$select benchwatch_private.record_run(jsonb_set(
+  pg_temp.pe_run('pe-k1-0', 0.85, pg_temp.pe_examples(array(select generate_series(1, 170)))),
+  '{model_version}', '"pe-model-f"'))$$, 'a level run on another series');
+select is(
+  (select jsonb_array_length(a -> 'alerts_opened') from (select benchwatch_private.record_run(jsonb_set(
+     pg_temp.pe_run('pe-k1-1', 0.80, pg_temp.pe_examples(array(select generate_series(13, 172)))),
+     '{model_version}', '"pe-model-f"')) as a) as x),
+  1, 'confirmation_runs 1: the first significant run opens at once');
+update benchwatch_private.paired_defaults set confirmation_runs = 2;
 
 -- 5. Graded scores: the sign test on the non-zero differences, paired by id.
 select lives_ok($$select benchwatch_private.record_run(jsonb_set(jsonb_set(pg_temp.pe_run('pe-g-base', 1.1,
