@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseAlertEventGroup } from "./alert-events.ts";
+import { guidePairedEvidence } from "./testdata.ts";
 
 // A regressed group as claim_alert_events returns it (pgTAP 26-paired-alert-events).
 const group = () => ({
@@ -26,21 +27,7 @@ const group = () => ({
       current: 0.845,
       relative_change: -0.055866,
       severity: "minor",
-      paired: {
-        n_both: 200,
-        worse: 12,
-        better: 2,
-        p_value: 0.012939453125,
-        q_value: 0.0322265625,
-        worst_slice: {
-          slice: "invoices",
-          n_both: 60,
-          worse: 9,
-          better: 1,
-          p_value: 0.021484375,
-          q_value: 0.0322265625,
-        },
-      },
+      paired: structuredClone(guidePairedEvidence),
     },
     {
       metric: "precision",

@@ -7,6 +7,7 @@ import {
   type RunAlertEvent,
   validateSlackUrl,
 } from "./slack.ts";
+import { guidePairedEvidence } from "./testdata.ts";
 
 const metric = (name: string, baseline: number, current: number): AlertMetric => ({
   metric: name,
@@ -357,21 +358,7 @@ Deno.test("validateSlackUrl() allows only https://hooks.slack.com and the config
 // The guide's 200 examples with 12 flipped to wrong and 2 to right, most of them invoices.
 const pairedF1: AlertMetric = {
   ...metric("f1", 0.895, 0.845),
-  paired: {
-    n_both: 200,
-    worse: 12,
-    better: 2,
-    p_value: 0.012939453125,
-    q_value: 0.0322265625,
-    worst_slice: {
-      slice: "invoices",
-      n_both: 60,
-      worse: 9,
-      better: 1,
-      p_value: 0.021484375,
-      q_value: 0.0322265625,
-    },
-  },
+  paired: guidePairedEvidence,
 };
 
 Deno.test("buildSlackMessage() names the paired evidence and the worst slice under the metric", () => {
