@@ -2,6 +2,12 @@
 // the same as Markdown in the job summary (GITHUB_STEP_SUMMARY).
 
 import { appendFileSync } from "node:fs";
+import {
+  formatP,
+  type PairedCounts,
+  pairedCountsText,
+  sliceLabel,
+} from "../../supabase/functions/_shared/paired-format.ts";
 
 export interface MetricVerdict {
   metric_name: string;
@@ -59,21 +65,10 @@ export function directionHint(results: RunVerdict[]): string | null {
 }
 
 /** One paired comparison of a run with its baseline's examples (docs/api.md, "paired"). */
-export interface PairedResult {
+export interface PairedResult extends PairedCounts {
   metric_name: string;
   /** null: every example the two runs share. */
   slice: string | null;
-  n_both: number;
-  worse: number;
-  better: number;
-  p_value: number;
-  q_value: number;
-}
-
-/** A p- or q-value with two significant digits (0.013, 0.00022), or "< 1e-6". */
-export function formatP(p: number): string {
-  if (p < 1e-6) return "< 1e-6";
-  return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
 }
 
 /**
@@ -84,10 +79,7 @@ export function pairedLines(run: RunVerdict): string[] {
   const out: string[] = [];
   const rows = run.paired ?? [];
   for (const m of rows.filter((r) => r.slice === null)) {
-    out.push(
-      `${m.metric_name}: ${m.worse} examples worse, ${m.better} better of ${m.n_both} ` +
-        `(p = ${formatP(m.p_value)}, q = ${formatP(m.q_value)})`,
-    );
+    out.push(`${m.metric_name}: ${pairedCountsText(m)}`);
     const slices = rows
       .filter((r) => r.metric_name === m.metric_name && r.slice !== null && r.worse > r.better)
       .sort((a, b) => a.q_value - b.q_value || (b.worse - b.better) - (a.worse - a.better))
@@ -96,7 +88,7 @@ export function pairedLines(run: RunVerdict): string[] {
       out.push(
         `  worst slices: ${
           slices.map((r) =>
-            `${r.slice || "(no slice)"} (${r.worse} worse, ${r.better} better, q = ${
+            `${sliceLabel(r.slice ?? "")} (${r.worse} worse, ${r.better} better, q = ${
               formatP(r.q_value)
             })`
           ).join(", ")

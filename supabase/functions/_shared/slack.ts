@@ -2,7 +2,15 @@
 // the POST itself (explicit timeout, Retry-After honoured), and the webhook URL allow-list.
 // The webhook URL is a secret, so nothing here returns or logs it.
 
+import { formatP, type PairedCounts, pairedCountsText, sliceLabel } from "./paired-format.ts";
+
 export type Severity = "critical" | "major" | "minor";
+
+/** The opening run's paired comparison with its baseline's examples (docs/api.md). */
+export interface PairedEvidence extends PairedCounts {
+  /** The slice with the smallest q among those with more examples worse than better. */
+  worst_slice: (PairedCounts & { slice: string }) | null;
+}
 
 export interface AlertMetric {
   metric: string;
@@ -13,6 +21,8 @@ export interface AlertMetric {
   relative_change: number | null;
   severity: Severity;
   within_noise?: boolean;
+  /** Only when the alert was opened by a run with per-example results for this metric. */
+  paired?: PairedEvidence;
 }
 
 export interface RunAlertEvent {
@@ -96,7 +106,21 @@ function metricLine(m: AlertMetric, kind: RunAlertEvent["kind"]): string {
   ];
   const change = formatChange(m.relative_change);
   const line = `${metricIcon(m)} ${code(m.metric)}: ${values} (${change}) · ${notes.join(" · ")}`;
-  return clip(line, SECTION_TEXT_MAX - MORE_SUFFIX_ROOM);
+  const evidence = kind === "regressed" && m.paired ? pairedLines(m.paired) : [];
+  return clip([line, ...evidence].join("\n"), SECTION_TEXT_MAX - MORE_SUFFIX_ROOM);
+}
+
+/** What the examples say, under the metric's line (indented by an em space). */
+function pairedLines(paired: PairedEvidence): string[] {
+  const lines = [`\u2003Paired: ${pairedCountsText(paired)}`];
+  const s = paired.worst_slice;
+  if (s) {
+    lines.push(
+      `\u2003Worst slice: ${code(clip(sliceLabel(s.slice), 100))}, ${s.worse} worse, ` +
+        `${s.better} better of ${s.n_both} (q = ${formatP(s.q_value)})`,
+    );
+  }
+  return lines;
 }
 
 /** Packs lines into as few section texts as fit, summarising what does not fit at all. */

@@ -7,6 +7,7 @@ import {
   type RunAlertEvent,
   validateSlackUrl,
 } from "./slack.ts";
+import { guidePairedEvidence } from "./testdata.ts";
 
 const metric = (name: string, baseline: number, current: number): AlertMetric => ({
   metric: name,
@@ -352,4 +353,64 @@ Deno.test("validateSlackUrl() allows only https://hooks.slack.com and the config
     assert.equal(result.ok, false, url);
     if (!result.ok) assert.doesNotMatch(result.reason, /services|T0|B0/, url);
   }
+});
+
+// The guide's 200 examples with 12 flipped to wrong and 2 to right, most of them invoices.
+const pairedF1: AlertMetric = {
+  ...metric("f1", 0.895, 0.845),
+  paired: guidePairedEvidence,
+};
+
+Deno.test("buildSlackMessage() names the paired evidence and the worst slice under the metric", () => {
+  const message = buildSlackMessage({
+    ...guideEvent,
+    metrics: [pairedF1, metric("precision", 0.91, 0.85)],
+  });
+  const all = assertWithinSlackLimits(message).join("\n");
+  assert.match(
+    all,
+    /`f1`: 0\.895 → 0\.845 \(−5\.6%\) · major\n\u2003Paired: 12 examples worse, 2 better of 200 \(p = 0\.013, q = 0\.032\)\n\u2003Worst slice: `invoices`, 9 worse, 1 better of 60 \(q = 0\.032\)\n/,
+  );
+  assert.equal(all.match(/Paired:/g)!.length, 1, "precision has no examples, so no paired line");
+});
+
+Deno.test("buildSlackMessage() leaves the slice line out when no slice got worse", () => {
+  const noSlice = { ...pairedF1, paired: { ...pairedF1.paired!, worst_slice: null } };
+  const all = assertWithinSlackLimits(buildSlackMessage({ ...guideEvent, metrics: [noSlice] }))
+    .join("\n");
+  assert.match(all, /Paired: 12 examples worse, 2 better of 200/);
+  assert.doesNotMatch(all, /Worst slice/);
+});
+
+Deno.test("buildSlackMessage() shows unlabelled examples as (no slice) and escapes a slice", () => {
+  const at = (slice: string) => ({
+    ...pairedF1,
+    paired: { ...pairedF1.paired!, worst_slice: { ...pairedF1.paired!.worst_slice!, slice } },
+  });
+  const unlabelled = assertWithinSlackLimits(
+    buildSlackMessage({ ...guideEvent, metrics: [at("")] }),
+  )
+    .join("\n");
+  assert.match(unlabelled, /Worst slice: `\(no slice\)`, 9 worse/);
+  const odd = assertWithinSlackLimits(
+    buildSlackMessage({ ...guideEvent, metrics: [at("<!here> & `x`")] }),
+  ).join("\n");
+  assert.match(odd, /Worst slice: `&lt;!here&gt; &amp; 'x'`, 9 worse/);
+});
+
+Deno.test("buildSlackMessage() is unchanged for a metric without paired evidence", () => {
+  const before = buildSlackMessage(guideEvent);
+  const withUndefined = buildSlackMessage({
+    ...guideEvent,
+    metrics: guideEvent.metrics.map((m) => ({ ...m, paired: undefined })),
+  });
+  assert.deepEqual(withUndefined, before);
+  assert.doesNotMatch(JSON.stringify(before), /Paired|Worst slice/);
+});
+
+Deno.test("buildSlackMessage() names no paired evidence on a recovery", () => {
+  const all = assertWithinSlackLimits(
+    buildSlackMessage({ ...guideEvent, kind: "recovered", metrics: [pairedF1] }),
+  ).join("\n");
+  assert.doesNotMatch(all, /Paired|Worst slice/);
 });

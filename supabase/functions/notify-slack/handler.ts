@@ -2,8 +2,9 @@
 // sweeper), signed with Standard Webhooks HMAC-SHA256.
 // Service role key only: POST /notify-slack/setup {"functions_url","secret"} stores the
 // webhook's target and secret in vault; GET /notify-slack/status says what is configured. It claims the alert events that are
-// due, posts one Slack message per run (regressed or recovered), and records each outcome
-// on the alert. Delivery is at-least-once; claims (FOR UPDATE SKIP LOCKED with a lease) and
+// due, checks each group's shape (_shared/alert-events.ts: a malformed one is a permanent
+// failure naming the field), posts one Slack message per run (regressed or recovered), and
+// records each outcome on the alert. Delivery is at-least-once; claims (FOR UPDATE SKIP LOCKED with a lease) and
 // webhook-id de-duplication keep concurrent or repeated calls from posting twice.
 
 import { WebhookSetupSchema } from "../_shared/api-schemas.ts";
@@ -12,13 +13,8 @@ import { readJsonBody } from "../_shared/body.ts";
 import type { Sql } from "../_shared/db.ts";
 import { formatZodIssues } from "../_shared/schemas.ts";
 import { json, problem } from "../_shared/http.ts";
-import {
-  type AlertMetric,
-  buildSlackMessage,
-  postToSlack,
-  type RunAlertEvent,
-  validateSlackUrl,
-} from "../_shared/slack.ts";
+import { parseAlertEventGroup } from "../_shared/alert-events.ts";
+import { buildSlackMessage, postToSlack, validateSlackUrl } from "../_shared/slack.ts";
 import { sqlProblem } from "../_shared/sql-errors.ts";
 import { verifyWebhook } from "../_shared/webhook.ts";
 
@@ -33,19 +29,6 @@ export interface NotifySlackDeps extends ProjectKeys {
   now?: () => number;
   slackTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-interface AlertGroup {
-  kind: "regressed" | "recovered";
-  transaction_id: string;
-  series: RunAlertEvent["series"];
-  baseline_model_version: string | null;
-  commit_sha: string | null;
-  branch_name: string | null;
-  run_id: string | null;
-  created_at: string | null;
-  alert_ids: string[];
-  metrics: AlertMetric[];
 }
 
 export interface DeliverySummary {
@@ -78,7 +61,7 @@ export async function deliverDueAlerts(deps: NotifySlackDeps): Promise<DeliveryS
     ? validateSlackUrl(deps.slackWebhookUrl, { allowedTestSink: deps.allowedTestSink })
     : null;
   const complete = async (
-    g: AlertGroup,
+    g: { alert_ids: string[]; kind: "regressed" | "recovered" },
     outcome: string,
     error: string | null,
     status: number | null,
@@ -88,11 +71,21 @@ export async function deliverDueAlerts(deps: NotifySlackDeps): Promise<DeliveryS
   };
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const [r] = await sql<{ groups: AlertGroup[] }[]>`
+    const [r] = await sql<{ groups: unknown[] | null }[]>`
       select benchwatch_private.claim_alert_events(${CLAIM_BATCH}, 60) as groups`;
     const groups = r.groups ?? [];
     if (groups.length === 0) break;
-    for (const [i, g] of groups.entries()) {
+    for (const [i, raw] of groups.entries()) {
+      const parsed = parseAlertEventGroup(raw);
+      if (!parsed.ok) {
+        // Without its kind and alert ids the outcome cannot be recorded on the alerts: the
+        // reason goes to the function's log, and the group's lease lapses.
+        if (parsed.key) await complete(parsed.key, "permanent", parsed.reason, null);
+        else console.error(`notify-slack: ${parsed.reason}`);
+        summary.permanent++;
+        continue;
+      }
+      const g = parsed.group;
       if (!deps.slackWebhookUrl) {
         await complete(g, "skipped", "SLACK_WEBHOOK_URL is not set", null);
         summary.skipped++;

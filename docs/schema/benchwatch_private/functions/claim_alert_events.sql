@@ -81,13 +81,15 @@ begin
   return (
     with events as (
       select 'regressed' as kind, a.opened_transaction_id as tx, a.opened_at as at, a.opened_value as current_value,
-             a.opened_relative_change as relative_change, a.*
+             a.opened_relative_change as relative_change,
+             benchwatch_private.paired_alert_evidence(a.opened_transaction_id, a.metric_name) as paired, a.*
       from public.regression_alerts a
       where a.id = any (v_opened)
       union all
       select 'recovered', a.resolved_transaction_id, a.resolved_at, a.resolved_value,
              case when a.baseline_value <> 0
                   then pg_catalog.round((a.resolved_value - a.baseline_value) / abs(a.baseline_value), 6) end,
+             null::jsonb,
              a.*
       from public.regression_alerts a
       where a.id = any (v_resolved)
@@ -109,6 +111,9 @@ begin
                'current', e.current_value,
                'relative_change', e.relative_change,
                'severity', benchwatch_private.alert_severity(e.opened_relative_change, e.relative_threshold))
+               -- The opening run's paired evidence, only when it has some (an additive key).
+               || case when e.paired is null then '{}'::jsonb
+                       else pg_catalog.jsonb_build_object('paired', e.paired) end
                order by e.metric_name) as metrics
       from events e
       group by e.kind, e.tx
@@ -148,6 +153,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) IS 'Leases due alert events (pending, or failed and past their backoff; not leased) for p_lease_seconds and returns them as one group per run and kind (regressed / recovered), oldest first, at most p_limit groups, each with its series, run, alert ids and per-metric baseline, current, change and severity.';
+COMMENT ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) IS 'Leases due alert events (pending, or failed and past their backoff; not leased) for p_lease_seconds and returns them as one group per run and kind (regressed / recovered), oldest first, at most p_limit groups, each with its series, run, alert ids and per-metric baseline, current, change and severity; a regressed group''s metric also carries "paired" (paired_alert_evidence) when its opening run has paired evidence for it.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) FROM PUBLIC;

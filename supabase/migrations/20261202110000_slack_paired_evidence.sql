@@ -1,0 +1,198 @@
+-- The Slack alert names its paired evidence (issue 21, "Where users see it": Slack).
+--
+-- When a metric's alert was opened by a run that carried per-example results, the opened
+-- event that notify-slack claims now says so: each metric of a `regressed` group may carry an
+-- optional `paired` object with the overall paired comparison of the opening run against its
+-- baseline run (n_both, worse, better, p_value, q_value, from paired_results) and its
+-- `worst_slice` (the slice with the smallest q among those with more examples worse than
+-- better; null when there is none). The key is absent when the opening run has no paired
+-- row for the metric (latency, cost, runs without examples), and on `recovered` groups, so
+-- every existing key and its shape is unchanged.
+--
+-- * `paired_alert_evidence(transaction, metric)`: that object, or null.
+-- * `claim_alert_events`: restated whole from docs/schema; the one change is the `paired`
+--   key added to a regressed event's metric when paired_alert_evidence has one.
+
+create function benchwatch_private.paired_alert_evidence(p_tx_id uuid, p_metric text)
+  returns jsonb
+  language sql
+  stable
+  set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object(
+           'n_both', o.n_both, 'worse', o.worse, 'better', o.better,
+           'p_value', o.p_value, 'q_value', o.q_value,
+           'worst_slice', (
+             select pg_catalog.jsonb_build_object(
+                      'slice', s.slice, 'n_both', s.n_both, 'worse', s.worse, 'better', s.better,
+                      'p_value', s.p_value, 'q_value', s.q_value)
+             from benchwatch_private.paired_results s
+             where s.transaction_id = p_tx_id and s.metric_name = p_metric
+               and s.slice is not null and s.worse > s.better
+             order by s.q_value, s.worse - s.better desc, s.slice
+             limit 1))
+  from benchwatch_private.paired_results o
+  where o.transaction_id = p_tx_id and o.metric_name = p_metric and o.slice is null
+$$;
+revoke all on function benchwatch_private.paired_alert_evidence(uuid, text) from public, anon, authenticated, service_role;
+comment on function benchwatch_private.paired_alert_evidence(uuid, text) is
+  'The paired evidence an alert event names for one metric of a run (claim_alert_events, the Slack message): the run''s overall paired comparison with its baseline run (n_both, worse, better, p_value, q_value) and worst_slice, the slice with the smallest q among those with more examples worse than better (ties: the larger worse - better, then the slice; '''' is unlabelled examples), or null when none is. Null when the run has no paired row for the metric.';
+
+CREATE OR REPLACE FUNCTION benchwatch_private.claim_alert_events (
+  p_limit         integer DEFAULT 100,
+  p_lease_seconds integer DEFAULT 60
+)
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  v_limit integer := least(greatest(coalesce(p_limit, 100), 1), 1000);
+  v_lease interval := pg_catalog.make_interval(secs => least(greatest(coalesce(p_lease_seconds, 60), 1), 3600));
+  v_opened_tx uuid[];
+  v_resolved_tx uuid[];
+  v_opened uuid[];
+  v_resolved uuid[];
+begin
+  -- Choose the oldest due groups (one per run and kind), up to p_limit of them.
+  select coalesce(pg_catalog.array_agg(g.tx) filter (where g.kind = 'regressed'), '{}'),
+         coalesce(pg_catalog.array_agg(g.tx) filter (where g.kind = 'recovered'), '{}')
+  into v_opened_tx, v_resolved_tx
+  from (
+    select e.kind, e.tx
+    from (
+      select 'regressed' as kind, a.opened_transaction_id as tx, pg_catalog.min(a.opened_at) as at
+      from public.regression_alerts a
+      where a.opened_delivery_status in ('pending', 'failed')
+        and (a.opened_next_attempt_at is null or a.opened_next_attempt_at <= pg_catalog.now())
+        and (a.opened_claimed_until is null or a.opened_claimed_until < pg_catalog.now())
+      group by a.opened_transaction_id
+      union all
+      select 'recovered', a.resolved_transaction_id, pg_catalog.min(a.resolved_at)
+      from public.regression_alerts a
+      where a.resolved_delivery_status in ('pending', 'failed')
+        and (a.resolved_next_attempt_at is null or a.resolved_next_attempt_at <= pg_catalog.now())
+        and (a.resolved_claimed_until is null or a.resolved_claimed_until < pg_catalog.now())
+      group by a.resolved_transaction_id
+    ) as e
+    order by e.at, e.kind desc, e.tx
+    limit v_limit
+  ) as g;
+
+  -- Lease every due event of those groups; rows another deliverer holds are skipped,
+  -- and the due conditions are checked again on the locked rows.
+  with locked as (
+    select a.id
+    from public.regression_alerts a
+    where a.opened_transaction_id = any (v_opened_tx)
+      and a.opened_delivery_status in ('pending', 'failed')
+      and (a.opened_next_attempt_at is null or a.opened_next_attempt_at <= pg_catalog.now())
+      and (a.opened_claimed_until is null or a.opened_claimed_until < pg_catalog.now())
+    for update skip locked
+  ),
+  leased as (
+    update public.regression_alerts a
+    set opened_claimed_until = pg_catalog.now() + v_lease
+    from locked
+    where a.id = locked.id
+    returning a.id
+  )
+  select coalesce(pg_catalog.array_agg(leased.id), '{}') into v_opened from leased;
+
+  with locked as (
+    select a.id
+    from public.regression_alerts a
+    where a.resolved_transaction_id = any (v_resolved_tx)
+      and a.resolved_delivery_status in ('pending', 'failed')
+      and (a.resolved_next_attempt_at is null or a.resolved_next_attempt_at <= pg_catalog.now())
+      and (a.resolved_claimed_until is null or a.resolved_claimed_until < pg_catalog.now())
+    for update skip locked
+  ),
+  leased as (
+    update public.regression_alerts a
+    set resolved_claimed_until = pg_catalog.now() + v_lease
+    from locked
+    where a.id = locked.id
+    returning a.id
+  )
+  select coalesce(pg_catalog.array_agg(leased.id), '{}') into v_resolved from leased;
+
+  return (
+    with events as (
+      select 'regressed' as kind, a.opened_transaction_id as tx, a.opened_at as at, a.opened_value as current_value,
+             a.opened_relative_change as relative_change,
+             benchwatch_private.paired_alert_evidence(a.opened_transaction_id, a.metric_name) as paired, a.*
+      from public.regression_alerts a
+      where a.id = any (v_opened)
+      union all
+      select 'recovered', a.resolved_transaction_id, a.resolved_at, a.resolved_value,
+             case when a.baseline_value <> 0
+                  then pg_catalog.round((a.resolved_value - a.baseline_value) / abs(a.baseline_value), 6) end,
+             null::jsonb,
+             a.*
+      from public.regression_alerts a
+      where a.id = any (v_resolved)
+    ),
+    groups as (
+      select e.kind, e.tx,
+             pg_catalog.min(e.at) as at,
+             pg_catalog.min(e.model_version) as model_version,
+             pg_catalog.min(e.model_provider) as model_provider,
+             pg_catalog.min(e.dataset_version) as dataset_version,
+             pg_catalog.min(e.prompt_version) as prompt_version,
+             pg_catalog.min(e.environment) as environment,
+             pg_catalog.min(e.baseline_model_version) as baseline_model_version,
+             pg_catalog.array_agg(e.id order by e.metric_name) as alert_ids,
+             pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'metric', e.metric_name,
+               'direction', case e.direction when 'higher' then 'higher_is_better' else 'lower_is_better' end,
+               'baseline', e.baseline_value,
+               'current', e.current_value,
+               'relative_change', e.relative_change,
+               'severity', benchwatch_private.alert_severity(e.opened_relative_change, e.relative_threshold))
+               -- The opening run's paired evidence, only when it has some (an additive key).
+               || case when e.paired is null then '{}'::jsonb
+                       else pg_catalog.jsonb_build_object('paired', e.paired) end
+               order by e.metric_name) as metrics
+      from events e
+      group by e.kind, e.tx
+    )
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'kind', g.kind,
+             'transaction_id', g.tx,
+             'series', pg_catalog.jsonb_build_object(
+               'model_version', g.model_version,
+               'model_provider', g.model_provider,
+               'dataset_version', g.dataset_version,
+               'prompt_version', g.prompt_version,
+               'environment', g.environment),
+             'baseline_model_version', g.baseline_model_version,
+             'commit_sha', r.commit_sha,
+             'branch_name', r.branch_name,
+             'run_id', r.run_id,
+             'created_at', r.created_at,
+             'alert_ids', pg_catalog.to_jsonb(g.alert_ids),
+             'metrics', g.metrics)
+           order by g.at, g.kind desc, g.tx), '[]'::jsonb)
+    from groups g
+    left join lateral (
+      select x.commit_sha, x.branch_name, x.run_id, x.created_at
+      from (
+        select t.commit_sha, t.branch_name, t.run_id, t.created_at
+        from public.benchmark_transactions t where t.id = g.tx
+        union all
+        select ar.commit_sha, ar.branch_name, ar.run_id, ar.created_at
+        from public.benchmark_transactions_archive ar where ar.id = g.tx
+      ) as x
+      limit 1
+    ) as r on true
+  );
+end
+$function$;
+
+COMMENT ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) IS 'Leases due alert events (pending, or failed and past their backoff; not leased) for p_lease_seconds and returns them as one group per run and kind (regressed / recovered), oldest first, at most p_limit groups, each with its series, run, alert ids and per-metric baseline, current, change and severity; a regressed group''s metric also carries "paired" (paired_alert_evidence) when its opening run has paired evidence for it.';
+
+REVOKE ALL ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) FROM PUBLIC, "anon", "authenticated", "service_role";
+
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."claim_alert_events"(integer, integer) TO "service_role";
