@@ -10,13 +10,13 @@ export const guidePairedEvidence = {
   worse: 12,
   better: 2,
   p_value: 0.012939453125,
-  q_value: 0.0322265625,
+  q_value: 0.021484375,
   worst_slice: {
     slice: "invoices",
     n_both: 60,
     worse: 9,
     better: 1,
     p_value: 0.021484375,
-    q_value: 0.0322265625,
+    q_value: 0.021484375,
   },
 };
