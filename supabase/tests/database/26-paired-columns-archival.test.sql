@@ -140,11 +140,15 @@ insert into ar select 'kept-0', tests.run_id('ar-kept', '{"f1": 0.9}',
 select count(public.pin_baseline(id)) from ar where name = 'kept-0';
 insert into ar select 'kept-1', tests.run_id('ar-kept', '{"f1": 0.8}',
   jsonb_build_object('commit_sha', 'ar-k1', 'dataset_version', 'ar-ds-kept', 'examples', pg_temp.ex(30, 4, 27)));
+-- Per run: its run_examples rows and its paired_results rows.
+create temp view ar_rows as
+select ar.name,
+       (select count(*)::int from benchwatch_private.run_examples r where r.transaction_id = ar.id) as examples,
+       (select count(*)::int from benchwatch_private.paired_results p where p.transaction_id = ar.id) as paired
+from ar;
 
 select results_eq(
-  $$select ar.name, (select count(*)::int from benchwatch_private.run_examples r where r.transaction_id = ar.id),
-           (select count(*)::int from benchwatch_private.paired_results p where p.transaction_id = ar.id)
-    from ar order by ar.name$$,
+  $$select * from ar_rows order by name$$,
   $$values ('gone-0'::text, 1, 0), ('gone-1', 1, 3), ('kept-0', 1, 0), ('kept-1', 1, 3)$$,
   'before archival: each run has its examples, the paired runs their overall and slice rows');
 create temp table kept_before as
@@ -174,9 +178,7 @@ select is(
 select is((select count(*)::int from benchwatch_private.example_sets where dataset_version = 'ar-ds-gone'), 0,
   'the archived runs'' eval set is gone with them');
 select results_eq(
-  $$select ar.name, (select count(*)::int from benchwatch_private.run_examples r where r.transaction_id = ar.id),
-           (select count(*)::int from benchwatch_private.paired_results p where p.transaction_id = ar.id)
-    from ar order by ar.name$$,
+  $$select * from ar_rows order by name$$,
   $$values ('gone-0'::text, 0, 0), ('gone-1', 0, 0), ('kept-0', 1, 0), ('kept-1', 1, 3)$$,
   'after archival: the archived runs have nothing left; the pinned baseline keeps its examples');
 select set_eq($$select * from benchwatch_private.run_examples r where r.transaction_id = (select id from ar where name = 'kept-1')$$,
