@@ -20,6 +20,8 @@ export interface MetricVerdict {
   direction?: string | null;
   /** policy, policy_pattern, name_rule, or none: where the direction came from. */
   policy_source?: string;
+  /** Its overall paired comparison with the baseline's examples, when both runs had them. */
+  paired?: Omit<PairedResult, "metric_name" | "slice">;
 }
 
 /**

@@ -28,7 +28,7 @@ function withExamples(
   return file;
 }
 
-test("push prints the paired line (12 worse, 2 better of 200, p = 0.013) and the alert opens on that run", async () => {
+test("push and check print the paired line (12 worse, 2 better of 200, p = 0.013) and the alert opens on that run", async () => {
   const model = uniq("examples-guide");
   const base = withExamples(
     model,
@@ -53,6 +53,28 @@ test("push prints the paired line (12 worse, 2 better of 200, p = 0.013) and the
   assert.match(
     second.stdout,
     /worse examples \(10 of 12\): doc-0001 \[invoices\] \(f1\), doc-0005 \[invoices\] \(f1\), /,
+  );
+
+  // check reads the recorded verdict and prints the same paired lines (push's pairedLines).
+  const [run] = await db()<{ id: string }[]>`
+    select t.id from public.benchmark_transactions t
+    where t.model_version = ${model} and t.commit_sha = 'ex-2'`;
+  const checked = await cli(["check", "--transaction-id", run.id]);
+  assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+  assert.match(
+    checked.stdout,
+    /f1: 12 examples worse, 2 better of 200 \(p = 0\.013, q = 0\.0\d+\)/,
+  );
+  assert.match(checked.stdout, /worst slices: receipts \(9 worse, 1 better, q = /);
+  const plain = await db()<{ id: string }[]>`
+    select t.id from public.benchmark_transactions t
+    where t.model_version = ${model} and t.commit_sha = 'ex-1'`;
+  const firstCheck = await cli(["check", "--transaction-id", plain[0].id]);
+  assert.equal(firstCheck.code, 0, firstCheck.stdout + firstCheck.stderr);
+  assert.doesNotMatch(
+    firstCheck.stdout,
+    /examples worse/,
+    "a run with no baseline has no paired line",
   );
 
   const alerts = await db()<{ metric_name: string; commit_sha: string }[]>`

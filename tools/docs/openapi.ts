@@ -140,7 +140,7 @@ export function buildOpenApi(): Json {
           },
           responses: {
             "201": ok(
-              "The run's transaction id, snapshot id and per-metric verdict (or `{runs: [...]}`)",
+              "The run's transaction id, snapshot id and per-metric verdict (or `{runs: [...]}`); a run compared with its baseline's examples adds `paired` (per metric and slice) and each compared metric's overall `paired` row",
             ),
             ...problems(400, 401, 403, 405, 409, 413, 415, 422, 429, 500, 503),
           },
@@ -266,7 +266,9 @@ export function buildOpenApi(): Json {
             ...queryParams(AlertListQuerySchema),
           ],
           responses: {
-            "200": ok("`{verdict, runs}` for a commit or run; `{alerts, count}` otherwise"),
+            "200": ok(
+              "`{verdict, runs}` for a commit or run (a run compared with its baseline's examples carries its `paired` array); `{alerts, count}` otherwise",
+            ),
             ...problems(400, 401, 404, 500, 503),
           },
         },

@@ -7,6 +7,7 @@ import { CliError, EXIT, type ExitCode } from "../errors.ts";
 import { commentOnPullRequest, type CommentOptions } from "../github.ts";
 import {
   markdownSummary,
+  pairedLines,
   type RunVerdict,
   seriesLabel,
   verdictOf,
@@ -48,7 +49,10 @@ export async function check(opts: CheckOptions, log = console.log): Promise<Exit
   }
   for (const r of answer.runs) {
     log(`${seriesLabel(r.series)}: ${verdictOf(r).replace("_", " ")}`);
-    log(verdictTable(r) + "\n");
+    log(verdictTable(r));
+    // The paired lines push printed, when the run was compared with its baseline's examples.
+    for (const line of pairedLines(r)) log(line);
+    log("");
   }
   writeStepSummary(markdownSummary("benchwatch check", answer.runs), env);
   const commented = await commentOnPullRequest("benchwatch check", answer.runs, opts, env);

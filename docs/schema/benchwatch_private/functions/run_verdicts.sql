@@ -55,6 +55,10 @@ begin
            'verdict', v.verdict,
            'baseline', v.response -> 'baseline',
            'metrics', coalesce(v.response -> 'metrics', '[]'::jsonb))
+         -- The paired comparison with the baseline's examples, when the run had one.
+         || case when v.response -> 'paired' is not null
+                 then pg_catalog.jsonb_build_object('paired', v.response -> 'paired')
+                 else '{}'::jsonb end
          order by (v.response ->> 'created_at')::timestamptz, v.transaction_id)
   into v_runs
   from verdicts v;
@@ -74,6 +78,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."run_verdicts"(uuid, text) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."run_verdicts"(uuid, text) IS 'The verdict (regressed, ok, no_baseline or not_found) for one run or every run of a commit, from the answers the runs got when recorded, with per-run baseline and per-metric detail.';
+COMMENT ON FUNCTION "benchwatch_private"."run_verdicts"(uuid, text) IS 'The verdict (regressed, ok, no_baseline or not_found) for one run or every run of a commit, from the answers the runs got when recorded, with per-run baseline and per-metric detail, and the run''s paired comparison ("paired") when it had one.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."run_verdicts"(uuid, text) FROM PUBLIC;

@@ -30,12 +30,16 @@ begin
   from moved m;
 
   get diagnostics v_moved = row_count;
+
+  -- The moved runs' per-example rows go in the same transaction (see
+  -- benchwatch_private.sweep_run_examples: all but a pinned baseline's examples).
+  perform benchwatch_private.sweep_run_examples();
   return v_moved;
 end
 $function$;
 
 GRANT EXECUTE ON FUNCTION "public"."archive_benchmarks"(interval) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "public"."archive_benchmarks"(interval) IS 'Moves runs older than older_than (default 1 year) from benchmark_transactions into benchmark_transactions_archive; returns how many it moved.';
+COMMENT ON FUNCTION "public"."archive_benchmarks"(interval) IS 'Moves runs older than older_than (default 1 year) from benchmark_transactions into benchmark_transactions_archive, and removes their per-example rows (run_examples, paired_results, unused example_sets; a pinned baseline''s examples stay) in the same transaction; returns how many runs it moved.';
 
 REVOKE ALL ON FUNCTION "public"."archive_benchmarks"(interval) FROM PUBLIC;

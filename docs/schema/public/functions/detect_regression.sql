@@ -32,7 +32,16 @@ CREATE OR REPLACE FUNCTION public.detect_regression (
     beyond_noise            boolean,
     within_noise            boolean,
     out_of_control          boolean,
-    alert_open              boolean
+    alert_open              boolean,
+    paired_kind             text,
+    paired_n_both           integer,
+    paired_worse            integer,
+    paired_better           integer,
+    paired_mean_diff        numeric,
+    paired_ci_low           numeric,
+    paired_ci_high          numeric,
+    paired_p_value          double precision,
+    paired_q_value          double precision
   )
   LANGUAGE plpgsql
   STABLE
@@ -110,15 +119,23 @@ begin
                  where ra.status = 'open' and ra.model_version = j.model_version
                    and ra.model_provider = j.model_provider and ra.dataset_version = j.dataset_version
                    and ra.prompt_version = j.prompt_version and ra.environment = j.environment
-                   and ra.metric_name = j.metric_name)
+                   and ra.metric_name = j.metric_name),
+         pr.kind, pr.n_both, pr.worse, pr.better, pr.mean_diff, pr.ci_low, pr.ci_high,
+         pr.p_value, pr.q_value
   from j
   left join a on a.ord = j.pos and a.metric_name = j.metric_name
+  -- The paired comparison record_run kept for this run and metric, over all its examples, when
+  -- it was made against the baseline the run is judged against now (a baseline pinned since
+  -- then has no paired result with this run: the columns stay null).
+  left join benchwatch_private.paired_results pr
+    on pr.transaction_id = j.transaction_id and pr.metric_name = j.metric_name
+       and pr.slice is null and pr.baseline_transaction_id = j.baseline_transaction_id
   order by j.model_provider, j.dataset_version, j.prompt_version, j.environment, j.metric_name;
 end
 $function$;
 
 GRANT EXECUTE ON FUNCTION "public"."detect_regression"(text, numeric) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "public"."detect_regression"(text, numeric) IS 'For each active series of a model_version, compares its latest run with the applicable pinned baseline: one row per metric with baseline value, current value, relative change and is_regression (the guide''s rule: beyond p_threshold). The noise-aware columns: noise (standard error of current - baseline), z, beyond_noise (z above the metric''s sensitivity), within_noise (is_regression but not beyond noise), out_of_control (the alerting rule''s verdict on this run) and alert_open.';
+COMMENT ON FUNCTION "public"."detect_regression"(text, numeric) IS 'For each active series of a model_version, compares its latest run with the applicable pinned baseline: one row per metric with baseline value, current value, relative change and is_regression (the guide''s rule: beyond p_threshold). The noise-aware columns: noise (standard error of current - baseline), z, beyond_noise (z above the metric''s sensitivity), within_noise (is_regression but not beyond noise), out_of_control (the alerting rule''s verdict on this run) and alert_open. The paired columns (paired_kind, paired_n_both, paired_worse, paired_better, paired_mean_diff, paired_ci_low, paired_ci_high, paired_p_value, paired_q_value) are the run''s paired comparison with that baseline run over all the examples both scored (paired_results, slice null), null when there is none.';
 
 REVOKE ALL ON FUNCTION "public"."detect_regression"(text, numeric) FROM PUBLIC;
