@@ -27,7 +27,7 @@ const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const COPY = join(ROOT, ".local", "fresh-clone");
 // Fifty above the test stack's ports: stack_test.ts takes ten above, and 20-40 above are
 // the bench, hardening and eval stacks' defaults.
-const BASE = Number(process.env.BENCHWATCH_TEST_API_PORT || 54331) + 50;
+const BASE = Number(process.env.BENCHWATCH_TEST_API_PORT || 24331) + 50;
 const PORTS = { api: BASE, db: BASE + 1, sink: BASE + 2 };
 const VIEWS = ["snapshot", "trends", "regressions", "stability", "models"];
 const MAX_LINES = 30;

@@ -72,12 +72,16 @@ export function edgeRuntime(root = repoRoot()): EdgeRuntimeConfig {
   };
 }
 
+// The dev stack keeps the Supabase CLI's local ports. The throwaway stacks bind below 32768,
+// outside the kernel's ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere): a
+// client socket of an earlier run that happened to get one of their ports as its local port
+// can sit in TIME_WAIT for a minute, and while it does, that port cannot be bound.
 const DEFAULTS: Record<string, { db: number; api: number; sink: number; sub: string }> = {
   dev: { db: 54322, api: 54321, sink: 54323, sub: "" },
-  test: { db: 54332, api: 54331, sink: 54333, sub: "test" },
-  bench: { db: 54352, api: 54351, sink: 54353, sub: "bench" },
-  hardening: { db: 54362, api: 54361, sink: 54363, sub: "hardening" },
-  eval: { db: 54372, api: 54371, sink: 54373, sub: "eval" },
+  test: { db: 24332, api: 24331, sink: 24333, sub: "test" },
+  bench: { db: 24352, api: 24351, sink: 24353, sub: "bench" },
+  hardening: { db: 24362, api: 24361, sink: 24363, sub: "hardening" },
+  eval: { db: 24372, api: 24371, sink: 24373, sub: "eval" },
 };
 
 function envNumber(name: string, fallback: number): number {

@@ -11,7 +11,7 @@ import { wipeStackDir } from "./postgres.ts";
 
 const PROFILE = `selftest${Deno.env.get("BENCHWATCH_TEST_API_PORT") ?? ""}`;
 // Ten above the test stack's own ports, so parallel test runs on other ports never collide.
-const BASE = Number(Deno.env.get("BENCHWATCH_TEST_API_PORT") || 54331) + 10;
+const BASE = Number(Deno.env.get("BENCHWATCH_TEST_API_PORT") || 24331) + 10;
 const PORTS = { API: String(BASE), DB: String(BASE + 1), SLACK_SINK: String(BASE + 2) };
 
 function useSelftestProfile(): Record<string, string> {

@@ -316,8 +316,8 @@ export function renderMarkdown(r: Results, notes: string): string {
     "",
     "## Method",
     "",
-    "- `npm run bench` wipes `.local/bench`, brings up the dedicated `bench` stack (db 54352, " +
-      "API 54351, sink 54353), stops it at the end and writes its results to `.local/bench`; " +
+    "- `npm run bench` wipes `.local/bench`, brings up the dedicated `bench` stack (db 24352, " +
+      "API 24351, sink 24353), stops it at the end and writes its results to `.local/bench`; " +
       "`npm run bench -- --write-report` also rewrites this report and `bench/`. " +
       "`npm run bench -- --quick` runs every step at small sizes.",
     "- Load: `wrk` with 2 threads (`tools/bench/wrk.lua`); in ingest mode each request " +
