@@ -276,8 +276,11 @@ export async function examplesView(ctx: Ctx): Promise<Rendered> {
         "p",
         { class: "muted small" },
         `McNemar's exact test on the examples that flipped (the sign test for graded scores); ` +
-          `q is the Benjamini-Hochberg q-value over the run's ${all.paired.length} comparisons. ` +
-          `An alert opens when the drop is beyond tolerance and q < ${all.q_level} on all examples.`,
+          `q is the Benjamini-Hochberg q-value over the run's comparisons that can be ` +
+          `discoveries (one with too few flipped examples to ever reach ${all.q_level} gets q = 1). ` +
+          `An alert opens when the drop is beyond tolerance and a comparison, all examples or a ` +
+          `slice, is worse with q < ${all.q_level}, confirmed by the series' previous run since ` +
+          `the baseline when there is one.`,
       ),
       pairedTable(paired, all.q_level, s, ctx),
       h("h3", {}, "Flipped examples"),
