@@ -169,9 +169,10 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
       { check: false },
     );
   let res = await start();
-  // Our ports sit in Linux's ephemeral range (32768-60999). A client connection that used the
-  // port as its own local port holds it in TIME_WAIT for 60 s after it closes, and PostgreSQL
-  // cannot bind it meanwhile although nothing listens there: wait that out, saying so.
+  // A port in Linux's ephemeral range (32768-60999; the dev stack's 54322, or one set by hand)
+  // can be the local port of a client connection, which holds it in TIME_WAIT for 60 s after
+  // it closes; PostgreSQL cannot bind it meanwhile although nothing listens there: wait that
+  // out, saying so.
   const deadline = Date.now() + 75_000;
   let said = false;
   while (res.code !== 0 && Date.now() < deadline) {
@@ -193,9 +194,17 @@ export async function startCluster(cfg: StackConfig): Promise<boolean> {
     try {
       tail = (await Deno.readTextFile(`${dbRoot}/postgres.log`)).split("\n").slice(-15).join("\n");
     } catch { /* no log yet */ }
+    const variable = cfg.profile === "dev"
+      ? "BENCHWATCH_DB_PORT"
+      : `BENCHWATCH_${cfg.profile.toUpperCase()}_DB_PORT`;
+    const why = said
+      ? `port ${cfg.dbPort} stayed held by closing connections for 75 s (this machine is opening ` +
+        "many short connections, e.g. another test run). Retry when it is quieter, or set " +
+        `${variable} to a free port below 32768, outside the range the system lends to ` +
+        "connections (e.g. 24322)"
+      : `is the port taken? Set ${variable} to another one`;
     throw new Error(
-      `Could not start PostgreSQL on port ${cfg.dbPort}: is the port taken? ` +
-        `Set BENCHWATCH_DB_PORT to another one.\n${res.stdout}${res.stderr}\n${tail}`,
+      `Could not start PostgreSQL on port ${cfg.dbPort}: ${why}.\n${res.stdout}${res.stderr}\n${tail}`,
     );
   }
   await waitFor("PostgreSQL to accept connections", async () => {
