@@ -3,10 +3,10 @@
 
 import { appendFileSync } from "node:fs";
 import {
-  formatP,
   type PairedCounts,
   pairedCountsText,
   sliceLabel,
+  statText,
 } from "../../supabase/functions/_shared/paired-format.ts";
 
 export interface MetricVerdict {
@@ -90,8 +90,8 @@ export function pairedLines(run: RunVerdict): string[] {
       out.push(
         `  worst slices: ${
           slices.map((r) =>
-            `${sliceLabel(r.slice ?? "")} (${r.worse} worse, ${r.better} better, q = ${
-              formatP(r.q_value)
+            `${sliceLabel(r.slice ?? "")} (${r.worse} worse, ${r.better} better, ${
+              statText("q", r.q_value)
             })`
           ).join(", ")
         }`,

@@ -19,10 +19,16 @@ export function formatP(p: number): string {
   return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
 }
 
+/** "p = 0.013", "q = 0.039", or "p < 1e-6". */
+export function statText(name: "p" | "q", value: number): string {
+  const v = formatP(value);
+  return v.startsWith("<") ? `${name} ${v}` : `${name} = ${v}`;
+}
+
 /** "12 examples worse, 2 better of 200 (p = 0.013, q = 0.039)". */
 export function pairedCountsText(c: PairedCounts): string {
   return `${c.worse} examples worse, ${c.better} better of ${c.n_both} ` +
-    `(p = ${formatP(c.p_value)}, q = ${formatP(c.q_value)})`;
+    `(${statText("p", c.p_value)}, ${statText("q", c.q_value)})`;
 }
 
 /** A slice as shown: the examples sent without a slice label are the slice "". */

@@ -2,7 +2,7 @@
 // the POST itself (explicit timeout, Retry-After honoured), and the webhook URL allow-list.
 // The webhook URL is a secret, so nothing here returns or logs it.
 
-import { formatP, type PairedCounts, pairedCountsText, sliceLabel } from "./paired-format.ts";
+import { type PairedCounts, pairedCountsText, sliceLabel, statText } from "./paired-format.ts";
 
 export type Severity = "critical" | "major" | "minor";
 
@@ -112,12 +112,13 @@ function metricLine(m: AlertMetric, kind: RunAlertEvent["kind"]): string {
 
 /** What the examples say, under the metric's line (indented by an em space). */
 function pairedLines(paired: PairedEvidence): string[] {
-  const lines = [`\u2003Paired: ${pairedCountsText(paired)}`];
+  // "p < 1e-6" carries one of Slack's control characters.
+  const lines = [`\u2003Paired: ${escape(pairedCountsText(paired))}`];
   const s = paired.worst_slice;
   if (s) {
     lines.push(
       `\u2003Worst slice: ${code(clip(sliceLabel(s.slice), 100))}, ${s.worse} worse, ` +
-        `${s.better} better of ${s.n_both} (q = ${formatP(s.q_value)})`,
+        `${s.better} better of ${s.n_both} (${escape(statText("q", s.q_value))})`,
     );
   }
   return lines;

@@ -414,3 +414,20 @@ Deno.test("buildSlackMessage() names no paired evidence on a recovery", () => {
   ).join("\n");
   assert.doesNotMatch(all, /Paired|Worst slice/);
 });
+
+Deno.test("buildSlackMessage() writes a tiny p- or q-value as 'p < 1e-6', escaped for Slack", () => {
+  const tiny = {
+    ...pairedF1,
+    paired: {
+      ...pairedF1.paired!,
+      p_value: 1e-9,
+      q_value: 3e-8,
+      worst_slice: { ...pairedF1.paired!.worst_slice!, q_value: 2e-7 },
+    },
+  };
+  const all = assertWithinSlackLimits(buildSlackMessage({ ...guideEvent, metrics: [tiny] }))
+    .join("\n");
+  assert.match(all, /Paired: 12 examples worse, 2 better of 200 \(p &lt; 1e-6, q &lt; 1e-6\)/);
+  assert.match(all, /9 worse, 1 better of 60 \(q &lt; 1e-6\)/);
+  assert.doesNotMatch(all, /= &lt;|= </);
+});
