@@ -130,6 +130,12 @@ export interface Alert extends SeriesKey {
   resolved_delivery_status: string | null;
   acknowledged_at: string | null;
   acknowledged_by: string | null;
+  /** The run that opened the alert. */
+  opened_transaction_id: string;
+  /** That run's paired evidence for the metric over all its examples, or null. */
+  paired:
+    | { n_both: number; worse: number; better: number; p_value: number; q_value: number }
+    | null;
 }
 
 export interface StabilityMetric {

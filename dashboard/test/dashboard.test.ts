@@ -13,6 +13,7 @@ import {
   apiGet,
   type Browser,
   collectErrors,
+  ingest,
   launch,
   requireEnv,
   screenshot,
@@ -124,6 +125,21 @@ describe("dashboard with demo data", () => {
   let errors: string[];
 
   before(async () => {
+    // Beside the demo data, what some tests need whatever else ran before this file: three
+    // models on one eval set with no baseline pinned and the same latest scores, so the
+    // snapshot has series without a baseline and the scatter has points on top of each other.
+    const tag = Math.random().toString(16).slice(2, 8);
+    await ingest({
+      runs: ["a", "b", "c"].map((m) => ({
+        model_version: `dash-fixture-${tag}-${m}`,
+        model_provider: "openai",
+        dataset_version: "dash-fixture-set",
+        prompt_version: "p1",
+        environment: "dash-test",
+        commit_sha: `dash${tag}`,
+        metrics: { f1: 0.9, latency_ms: 412, analysis_cost: 0.0042 },
+      })),
+    });
     browser = await launch();
   });
   after(async () => {
@@ -188,7 +204,7 @@ describe("dashboard with demo data", () => {
     const api = await apiGet<SnapshotApi>("benchmarks?view=snapshot");
     assert.ok(
       api.series.some((s) => s.status === "no_baseline"),
-      "the test data has a series without a baseline (the CLI tests record some)",
+      "the test data has a series without a baseline (this file records some)",
     );
     await open();
     await page.waitForSelector('[data-testid="snapshot-row"]');

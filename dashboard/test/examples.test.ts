@@ -7,24 +7,20 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
-import { apiGet, type Browser, collectErrors, launch, requireEnv, screenshot } from "./helpers.ts";
+import {
+  apiGet,
+  type Browser,
+  collectErrors,
+  ingest,
+  launch,
+  requireEnv,
+  screenshot,
+} from "./helpers.ts";
 
 const DASHBOARD_URL = requireEnv("DASHBOARD_URL");
 const model = `examples-ui-${Math.random().toString(16).slice(2, 8)}`;
 let candidate = "";
 let browser: Browser;
-
-async function ingest(body: unknown): Promise<{ transaction_id: string }> {
-  const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
-  const res = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/ingest`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(json));
-  return json;
-}
 
 function run(commit: string, f1: number, right: (k: number) => boolean) {
   return {
@@ -174,6 +170,27 @@ test("filters narrow the flipped examples, live in the URL, and survive a reload
   await page.waitForFunction(() => new URL(location.href).searchParams.get("slice") === "receipts");
   await page.waitForSelector('[data-testid="flipped-row"][data-slice="receipts"]');
   assert.ok((await flippedIds(page)).length === 6, "ids 2..12 even are receipts");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the Regressions view names the opening run's flips and links to its Examples", async () => {
+  const page = await browser.context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(url(`?view=regressions&model_version=${model}`));
+  const note = await page.waitForSelector(
+    '[data-testid="alert-row"][data-metric="f1"] [data-testid="alert-paired"]',
+  );
+  assert.match(await note.textContent() ?? "", /^12 worse, 2 better of 200 · Examples$/);
+  await screenshot(page, "regressions-paired");
+  await page.click('[data-testid="alert-row"][data-metric="f1"] [data-testid="alert-examples"]');
+  await page.waitForSelector('[data-testid="flipped-table"]');
+  const params = new URL(page.url()).searchParams;
+  assert.deepEqual(
+    [params.get("view"), params.get("run"), params.get("metric"), params.get("change")],
+    ["examples", candidate, "f1", "worse"],
+  );
+  assert.equal((await flippedIds(page)).length, 12, "the 12 examples that broke");
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -122,3 +122,16 @@ export async function apiGet<T>(path: string): Promise<T> {
   }
   return (await res.json()) as T;
 }
+
+/** POST /ingest with the service role key (one run, or {runs: [...]}); asserts the 201. */
+export async function ingest(body: unknown): Promise<{ transaction_id: string }> {
+  const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
+  const res = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/ingest`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}

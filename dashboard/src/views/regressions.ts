@@ -4,7 +4,7 @@
 import type { Alert } from "../api";
 import { h } from "../dom";
 import { age, num, pct, utc } from "../format";
-import { hasFilters, range, seriesQuery, type State } from "../state";
+import { hasFilters, range, serializeState, seriesQuery, type State } from "../state";
 import { badge, type Ctx, noMatch, nothing, panelHeader, type Rendered } from "./common";
 
 /** Delivery of the alert's latest event: the resolution once resolved, else the opening. */
@@ -15,7 +15,32 @@ function delivery(a: Alert): { opened: string; resolved: string | null } {
   };
 }
 
-function row(a: Alert): HTMLElement {
+/** "12 worse, 2 better of 200 · Examples": the opening run's flips, linked to the Examples view. */
+function pairedNote(a: Alert, ctx: Ctx): HTMLElement | null {
+  if (!a.paired) return null;
+  const target: Partial<State> = {
+    view: "examples",
+    run: a.opened_transaction_id,
+    metric: a.metric_name,
+    slice: "",
+    change: "worse",
+  };
+  return h(
+    "div",
+    { class: "muted small", testid: "alert-paired" },
+    `${a.paired.worse} worse, ${a.paired.better} better of ${a.paired.n_both} · `,
+    h("a", {
+      href: serializeState({ ...ctx.state, ...target }) || "?",
+      testid: "alert-examples",
+      onclick: (e: Event) => {
+        e.preventDefault();
+        ctx.go(target);
+      },
+    }, "Examples"),
+  );
+}
+
+function row(a: Alert, ctx: Ctx): HTMLElement {
   const d = delivery(a);
   return h(
     "tr",
@@ -35,7 +60,7 @@ function row(a: Alert): HTMLElement {
         `${a.model_provider} · ${a.dataset_version} · ${a.prompt_version} · ${a.environment}`,
       ),
     ),
-    h("td", {}, a.metric_name),
+    h("td", {}, a.metric_name, pairedNote(a, ctx)),
     h("td", {}, badge(a.severity, { testid: "alert-severity" })),
     h("td", {}, badge(a.status, { testid: "alert-status" })),
     h(
@@ -182,7 +207,7 @@ export async function regressionsView(ctx: Ctx): Promise<Rendered> {
           ].map((c) => h("th", { scope: "col" }, c)),
         ),
       ),
-      h("tbody", {}, alerts.map(row)),
+      h("tbody", {}, alerts.map((a) => row(a, ctx))),
     ),
   );
   return { el };

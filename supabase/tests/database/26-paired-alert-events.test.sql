@@ -7,7 +7,7 @@ set local client_min_messages = warning;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(15);
+select plan(16);
 
 -- 1. Declaration.
 select has_function('benchwatch_private', 'paired_alert_evidence', array['uuid', 'text'],
@@ -120,6 +120,16 @@ select is(
   'precision (no examples) opened in the same run and its event has no "paired" key');
 select is((select jsonb_array_length(answer -> 'metrics') from claims where step = 'opened'), 2,
   'one group for the run, with f1 and precision');
+
+-- The alert list (the dashboard's Regressions view) names the same evidence, by alert.
+select results_eq(
+  $$select a ->> 'metric_name', a -> 'paired', a ->> 'opened_transaction_id'
+    from jsonb_array_elements(benchwatch_private.list_alerts('{"model_version": "pa-model"}') -> 'alerts') as a
+    order by 1$$,
+  format($$values ('f1'::text, '{"n_both": 200, "worse": 12, "better": 2, "p_value": 0.012939453125,
+                             "q_value": 0.021484375}'::jsonb, %L::text),
+                  ('precision', 'null'::jsonb, %L)$$, :'cand', :'cand'),
+  'list_alerts gives f1''s alert its opening run''s paired evidence, and precision''s null');
 
 -- The recovery: the candidate's examples back to the baseline's.
 select benchwatch_private.complete_alert_events(

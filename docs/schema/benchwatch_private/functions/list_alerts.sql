@@ -27,7 +27,14 @@ begin
            'alerts', coalesce(pg_catalog.jsonb_agg(
               pg_catalog.to_jsonb(a) || pg_catalog.jsonb_build_object(
                 'severity', benchwatch_private.alert_severity(a.opened_relative_change, a.relative_threshold),
-                'age_seconds', pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - a.opened_at))::bigint)
+                'age_seconds', pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - a.opened_at))::bigint,
+                -- The opening run's paired evidence for the metric (all examples), or null.
+                'paired', (select pg_catalog.jsonb_build_object(
+                                    'n_both', pr.n_both, 'worse', pr.worse, 'better', pr.better,
+                                    'p_value', pr.p_value, 'q_value', pr.q_value)
+                           from benchwatch_private.paired_results pr
+                           where pr.transaction_id = a.opened_transaction_id
+                             and pr.metric_name = a.metric_name and pr.slice is null))
               order by a.opened_at desc, a.id), '[]'::jsonb),
            'count', pg_catalog.count(*))
   into v_result
@@ -52,6 +59,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."list_alerts"(jsonb) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."list_alerts"(jsonb) IS 'Regression alerts, newest first, filtered by series fields, state (open, resolved, all), since/until on opened_at and limit (default 100, at most 1000): {"alerts": [row + severity + age_seconds], "count": n}.';
+COMMENT ON FUNCTION "benchwatch_private"."list_alerts"(jsonb) IS 'Regression alerts, newest first, filtered by series fields, state (open, resolved, all), since/until on opened_at and limit (default 100, at most 1000): {"alerts": [row + severity + age_seconds + paired (the opening run''s paired evidence for the metric over all examples: n_both, worse, better, p_value, q_value; null without one)], "count": n}.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."list_alerts"(jsonb) FROM PUBLIC;
