@@ -1,11 +1,11 @@
 // Tests 1 and 2: a fault injected under real ingest load: PostgreSQL fast shutdown and start,
 // or the function workers and then the whole gateway killed and restarted.
 //
-// The load is sized against the machine as it is now. Before the first restart case, a
-// calibration measures single-run ingest on this stack exactly as `npm run bench` does
-// (tools/bench/single.ts: 200 pinned series, wrk with 16 connections, each request a new run);
-// the case then runs 16 concurrent single-run clients and fails unless the steady part before
-// the fault reaches at least half of that throughput.
+// The load is sized against the machine as it is now. Just before each case, a 15 s calibration
+// measures single-run ingest on this stack exactly as `npm run bench` does (tools/bench/single.ts:
+// 200 pinned series, wrk with 16 connections, each request a new run); the case then runs 24
+// concurrent single-run clients and fails unless the steady part before the fault reaches at
+// least half of that throughput.
 //
 // Each client is a CI job pushing one run at a time through the CLI's own API client
 // (cli/src/api.ts, the code `benchwatch push` runs): an Idempotency-Key per run, network errors,
@@ -77,18 +77,7 @@ export interface Calibration {
   loadAverage: number[];
 }
 
-const calibrations = new WeakMap<Ctx, Promise<Calibration>>();
-
-/** Single-run ingest on this stack, measured once per hardening run, before the first case. */
-function calibration(ctx: Ctx): Promise<Calibration> {
-  let c = calibrations.get(ctx);
-  if (!c) {
-    c = calibrate(ctx);
-    calibrations.set(ctx, c);
-  }
-  return c;
-}
-
+/** Single-run ingest on this stack, measured just before each case. */
 async function calibrate(ctx: Ctx): Promise<Calibration> {
   const prefix = `cal${Date.now().toString(36)}`;
   console.log(
@@ -196,6 +185,20 @@ function latencyFigure(ms: number[]): string {
   } runs)`;
 }
 
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A log's text from a byte offset on (what was written during the case). */
+async function readFrom(path: string, offset: number): Promise<string> {
+  const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
+  return new TextDecoder().decode(bytes.subarray(offset));
+}
+
 /** CPU time (user + system) this process has used, in seconds. */
 function ownCpuSeconds(): number {
   const stat = Deno.readTextFileSync("/proc/self/stat");
@@ -210,7 +213,9 @@ async function loadWithFault(
   fault: (f: FaultLog) => Promise<void>,
 ): Promise<Outcome> {
   const checks = new Checks();
-  const cal = await calibration(ctx);
+  const cal = await calibrate(ctx);
+  const gatewayLog = `${ctx.stack.cfg.logDir}/gateway.log`;
+  const logFrom = await fileSize(gatewayLog);
   const proxy = startProxy(ctx.stack.cfg.apiUrl);
   const runs: Run[] = [];
   const disruptions: Disruption[] = [];
@@ -273,6 +278,11 @@ async function loadWithFault(
   await faultDone;
   const loadEnd = now();
   await proxy.server.shutdown();
+  // A worker that exits is restarted by the gateway on the next request; the killed ones are
+  // the fault itself, any other is a crash under the fault.
+  const exits =
+    ((await readFrom(gatewayLog, logFrom)).match(/function ingest exited \(code \d+\)/g) ??
+      []).map((m) => m.match(/\d+/)![0]);
 
   // Every stored run of this load, by run identity (series, commit, run id; the metrics of a run
   // are the same on every try).
@@ -385,6 +395,9 @@ async function loadWithFault(
           : `${secs(w.back)} (${secs(w.back - w.start)} after the fault)`
       ).join("; "),
       "runs acknowledged per second": perSecond(acks, loadEnd).join(" "),
+      "ingest worker exits (gateway log)": exits.length
+        ? `${exits.length} (exit codes ${exits.join(", ")})`
+        : 0,
       "runs sent": n.sent,
       "ingest requests sent": proxy.stats.ingestRequests,
       "requests failed by the fault (5xx / unreachable)":
