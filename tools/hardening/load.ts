@@ -273,16 +273,8 @@ async function loadWithFault(
     },
   });
   const cpuBefore = ownCpuSeconds();
-  // The functions' connections near the end of the load, when every client is still busy: the
-  // ingest worker's pool holds 3 when it is whole (supabase/functions/_shared/db.ts).
-  const poolSeen = sleep(DURATION_MS - 2_000).then(() =>
-    ctx.sql<{ state: string; n: number }[]>`
-      select coalesce(state, '?') as state, count(*)::int as n from pg_catalog.pg_stat_activity
-       where application_name = 'benchwatch-functions' group by 1 order by 1`
-  ).catch((e) => [{ state: `not read: ${(e as Error).message}`, n: 0 }]);
   await Promise.all(Array.from({ length: LOAD_CLIENTS }, client));
   const loadCpu = ownCpuSeconds() - cpuBefore;
-  const pool = (await poolSeen).map((r) => `${r.n} ${r.state}`).join(", ") || "none";
   await faultDone;
   const loadEnd = now();
   await proxy.server.shutdown();
@@ -406,7 +398,6 @@ async function loadWithFault(
       "ingest worker exits (gateway log)": exits.length
         ? `${exits.length} (exit codes ${exits.join(", ")})`
         : 0,
-      "functions' PostgreSQL connections 2 s before the load ended": pool,
       "runs sent": n.sent,
       "ingest requests sent": proxy.stats.ingestRequests,
       "requests failed by the fault (5xx / unreachable)":
