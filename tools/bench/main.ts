@@ -20,6 +20,7 @@ import { wipeStackDir } from "../../local/stack/postgres.ts";
 import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
 import { examplesBench } from "./examples.ts";
+import { countRows, GOOD_METRICS, singleRunIngest } from "./single.ts";
 
 /** The tracked report and its data, rewritten only by a full run with --write-report. */
 const REPORT = "docs/reports/BENCHMARKS.md";
@@ -108,15 +109,6 @@ const HIST_SQL = (g: string, n: number) => `
   'hist-m' || lpad(((${g} % ${n}) / 100)::text, 2, '0'), 'openai',
   'ds-' || ((${g} % ${n}) / 20 % 5), 'p' || ((${g} % ${n}) / 5 % 4), 'env-' || (${g} % 5)`;
 
-const GOOD_METRICS = (jitter = 0) => ({
-  f1: 0.895 + jitter,
-  precision: 0.9 + jitter,
-  recall: 0.89 + jitter,
-  accuracy: 0.91 + jitter,
-  latency_ms: 412,
-  analysis_cost: 0.0042,
-});
-
 interface Ctx {
   cfg: StackConfig;
   sql: postgres.Sql;
@@ -155,11 +147,6 @@ async function postIngest(
     throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json).slice(0, 500)}`);
   }
   return { ms, status: res.status, json };
-}
-
-async function countRows(sql: postgres.Sql): Promise<number> {
-  const [r] = await sql`select count(*)::bigint as n from public.benchmark_transactions`;
-  return Number(r.n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -263,46 +250,18 @@ async function ceilings(ctx: Ctx) {
 // 2. Single-run ingest under wrk
 
 async function singleIngest(ctx: Ctx, pgTps: number, helloRps: number, runWritesTps: number) {
-  const prefix = `wrk${ctx.tag}`;
-  const nSeries = 200;
-  say(`single-run ingest: seeding and pinning ${nSeries} series`);
-  await postIngest(ctx, {
-    runs: Array.from({ length: nSeries }, (_, s) => ({
-      model_version: `${prefix}-m${String(s).padStart(3, "0")}`,
-      model_provider: "openai",
-      dataset_version: "ds-1",
-      prompt_version: "p1",
-      environment: "bench",
-      commit_sha: `${prefix}-seed`,
-      run_id: `${prefix}-seed-${s}`,
-      metrics: GOOD_METRICS(),
-    })),
-  });
-  await ctx.sql`update public.benchmark_snapshots set is_baseline = true
-                 where pinned_at is null and model_version like ${prefix + "-m%"}`;
-  const url = `${ctx.api}/functions/v1/ingest`;
-  say("  warm-up (2 s, not measured)");
-  await wrk(url, {
-    seconds: 2,
-    connections: ctx.plan.clients,
-    args: ["ingest", `${prefix}w`, String(nSeries), ctx.serviceKey],
-  });
-  const before = await countRows(ctx.sql);
-  say(`  wrk: ${ctx.plan.clients} connections, ${ctx.plan.wrkSeconds} s, each request a new run`);
-  const w = await wrk(url, {
+  const w = await singleRunIngest({
+    api: ctx.api,
+    serviceKey: ctx.serviceKey,
+    sql: ctx.sql,
+    prefix: `wrk${ctx.tag}`,
+    clients: ctx.plan.clients,
     seconds: ctx.plan.wrkSeconds,
-    connections: ctx.plan.clients,
-    args: ["ingest", prefix, String(nSeries), ctx.serviceKey],
+    say,
+    postBatch: (body) => postIngest(ctx, body),
   });
-  const recorded = (await countRows(ctx.sql)) - before;
-  say(
-    `  ingest: ${w.rps} runs/s, p50 ${w.p50_ms} ms, p95 ${w.p95_ms} ms, p99 ${w.p99_ms} ms; ` +
-      `${recorded} runs recorded, ${w.non_2xx} non-2xx`,
-  );
   return {
     ...w,
-    series: nSeries,
-    runs_recorded: recorded,
     ratio_to_pgbench: Math.round((w.rps / pgTps) * 1000) / 1000,
     ratio_to_run_writes: Math.round((w.rps / runWritesTps) * 1000) / 1000,
     ratio_to_hello: Math.round((w.rps / helloRps) * 10000) / 10000,

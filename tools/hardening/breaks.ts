@@ -6,12 +6,16 @@ import type { Ctx } from "./lib.ts";
 export const BREAKS: Record<string, { what: string; sql: string }> = {
   idempotency: {
     what:
-      "every run identity (Idempotency-Key or run identity) is made unique, so retries store again",
+      "every run identity (Idempotency-Key or run identity) is forgotten once its answer is stored, so a retry stores again",
+    // The identity is renamed to random bytes right after record_runs stores the run's answer
+    // with it (step 9), so the run is answered as usual but a retry finds no identity.
     sql: `
       create function benchwatch_private.hardening_break_identity() returns trigger
       language plpgsql as $$ begin
-        new.identity_hash := extensions.gen_random_bytes(32); return new; end $$;
-      create trigger hardening_break_identity before insert on benchwatch_private.run_identities
+        update benchwatch_private.run_identities set identity_hash = extensions.gen_random_bytes(32)
+         where identity_hash = new.identity_hash;
+        return null; end $$;
+      create trigger hardening_break_identity after update of response on benchwatch_private.run_identities
         for each row execute function benchwatch_private.hardening_break_identity();`,
   },
   "run-identity": {

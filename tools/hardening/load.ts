@@ -1,15 +1,37 @@
-// Tests 1 and 2: a 60-second ingest load from the real CLI (`benchwatch push`, retries on,
-// one Idempotency-Key per push) while a fault is injected: PostgreSQL fast shutdown and
-// start, or the function workers and then the whole gateway killed and restarted.
+// Tests 1 and 2: a fault injected under real ingest load: PostgreSQL fast shutdown and start,
+// or the function workers and then the whole gateway killed and restarted.
 //
-// The CLI reaches the gateway through a small proxy that also loses answers on purpose:
-// every 8th successful ingest answer is replaced with a 504 after the run was stored, as a
-// load balancer that times out does. The CLI retries those with the same key, so the
-// idempotency guarantee is exercised on every run, not only when a fault happens to land
-// between a commit and its answer.
+// The load is sized against the machine as it is now. Just before each case, a 15 s calibration
+// measures single-run ingest on this stack exactly as `npm run bench` does (tools/bench/single.ts:
+// 200 pinned series, wrk with 16 connections, each request a new run); the case then runs 24
+// concurrent single-run clients and fails unless the steady part before the fault reaches at
+// least half of that throughput.
+//
+// Each client is a CI job pushing one run at a time through the CLI's own API client
+// (cli/src/api.ts, the code `benchwatch push` runs): an Idempotency-Key per run, network errors,
+// 429 and 5xx retried with backoff and jitter for push's default --retry-for of 2 minutes. A run
+// whose client gives up is pushed again with the same key, as CI re-running the step would, up
+// to three times; a run that never got an answer is counted as not acknowledged.
+//
+// The clients reach the gateway through a small proxy that also loses answers on purpose: every
+// 8th successful ingest answer is replaced with a 504 after the run was stored, as a load
+// balancer that times out does. The client retries those with the same key, so the idempotency
+// guarantee is exercised all along, not only when a fault lands between a commit and its answer.
 
 import { up } from "../../local/stack/stack.ts";
 import { startCluster, stopCluster } from "../../local/stack/postgres.ts";
+import { Api, DEFAULT_RETRY_FOR_MS } from "../../cli/src/api.ts";
+import { loadAverage } from "../bench/measure.ts";
+import { singleRunBody, singleRunIngest } from "../bench/single.ts";
+import {
+  account,
+  backAt,
+  type Disruption,
+  perSecond,
+  rate,
+  type SentRun,
+  splitLatencies,
+} from "./recovery.ts";
 import {
   capture,
   Checks,
@@ -17,22 +39,80 @@ import {
   gatewayPid,
   type HardeningTest,
   type Outcome,
+  percentile,
+  post,
   sleep,
   workerPids,
 } from "./lib.ts";
 
-const LOOPS = 4;
-const DURATION_MS = 60_000;
+/** wrk connections in the calibration: the bench's 16. */
+const CALIBRATION_CONNECTIONS = 16;
+/**
+ * Concurrent clients in the load. More than the calibration's 16: a client whose answer was lost
+ * on purpose (one run in 8) sits out the CLI's backoff (0.25–0.5 s) before its retry, so about a
+ * third of the clients are idle at any moment, where wrk's connections never wait.
+ */
+const LOAD_CLIENTS = 24;
+const CALIBRATION_SECONDS = 15;
+/** New runs are started for this long; runs still retrying then are waited for. */
+const DURATION_MS = 45_000;
+/** The first seconds of the load (connections, JIT) are not part of its steady rate. */
+const WARMUP_MS = 3_000;
 const DROP_EVERY = 8;
+/** `benchwatch push` invocations per run at most (the step re-run by CI after a give-up). */
+const CI_ATTEMPTS = 3;
+/** The load must reach this share of the calibrated single-run throughput before the fault. */
+const MIN_RATIO = 0.5;
+/** Throughput is back once a 1 s window after the fault holds this share of the steady rate. */
+const BACK_SHARE = 0.8;
 
-interface Push {
-  key: string;
-  model: string;
-  commit: string;
-  ok: boolean;
-  transactionId?: string;
-  retries: number;
-  cliRuns: number;
+export interface Calibration {
+  /** The series the calibration seeded and pinned; the load sends its runs to them too. */
+  prefix: string;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  runsRecorded: number;
+  non2xx: number;
+  loadAverage: number[];
+}
+
+/** Single-run ingest on this stack, measured just before each case. */
+async function calibrate(ctx: Ctx): Promise<Calibration> {
+  const prefix = `cal${Date.now().toString(36)}`;
+  console.log(
+    `  calibration: single-run ingest as \`npm run bench\` measures it (${CALIBRATION_SECONDS} s)`,
+  );
+  const w = await singleRunIngest({
+    api: ctx.stack.cfg.apiUrl,
+    serviceKey: ctx.stack.keys.serviceRoleKey,
+    sql: ctx.sql,
+    prefix,
+    clients: CALIBRATION_CONNECTIONS,
+    seconds: CALIBRATION_SECONDS,
+    say: (s) => console.log(`    ${s}`),
+    postBatch: async (body) => {
+      const r = await post(ctx, "ingest", body);
+      if (r.status !== 201) {
+        throw new Error(`seeding the calibration series: ingest answered ${r.status}`);
+      }
+    },
+  });
+  if (w.non_2xx || w.socket_errors || w.runs_recorded < w.requests) {
+    throw new Error(
+      `the calibration was not clean (${w.non_2xx} non-2xx, ${w.socket_errors} socket errors, ` +
+        `${w.runs_recorded} runs recorded for ${w.requests} requests): its throughput cannot size the load`,
+    );
+  }
+  return {
+    prefix,
+    rps: w.rps,
+    p50_ms: w.p50_ms,
+    p99_ms: w.p99_ms,
+    runsRecorded: w.runs_recorded,
+    non2xx: w.non_2xx,
+    loadAverage: await loadAverage(),
+  };
 }
 
 interface ProxyStats {
@@ -77,123 +157,217 @@ function startProxy(target: string): { url: string; stats: ProxyStats; server: D
   return { url: `http://127.0.0.1:${server.addr.port}`, stats, server };
 }
 
-async function cliPush(
-  ctx: Ctx,
-  proxyUrl: string,
-  p: Push,
-  dir: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const input = `${dir}/${p.key}.json`;
-  await Deno.writeTextFile(
-    input,
-    JSON.stringify({
-      model_version: p.model,
-      dataset_version: "load-set-v1",
-      prompt_version: "load-prompt-v1",
-      model_provider: "openai",
-      metrics: { f1: 0.8 + Math.random() / 10, latency_ms: 400 + Math.random() * 20 },
-    }),
-  );
-  const out = await new Deno.Command("node", {
-    args: [
-      `${ctx.stack.cfg.repoRoot}/cli/bin/benchwatch.mjs`,
-      "push",
-      "--input",
-      input,
-      "--environment",
-      "hardening",
-      "--commit-sha",
-      p.commit,
-      "--idempotency-key",
-      p.key,
-      "--url",
-      proxyUrl,
-      "--key",
-      ctx.stack.keys.serviceRoleKey,
-    ],
-    cwd: dir,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** One run pushed by one client; times in ms since the load started. */
+interface Run {
+  key: string;
+  body: ReturnType<typeof singleRunBody>;
+  startedAt: number;
+  ackAt?: number;
+  transactionId?: string;
+  /** Retries inside the CLI's API client (same Idempotency-Key). */
+  retries: number;
+  /** CLI invocations (CI re-runs after a give-up). */
+  attempts: number;
+  lastError?: string;
+}
+
+interface FaultLog {
+  /** Runs `action` and records it as a disruption from its start to its end. */
+  disrupt(what: string, action: () => Promise<string | void>): Promise<void>;
+}
+
+/** Latency figures of runs (first try to acknowledgment, retries included). */
+function latencyFigure(ms: number[]): string {
+  if (!ms.length) return "no runs";
+  const f = (v: number) => `${Math.round(v).toLocaleString("en-US")} ms`;
+  return `p50 ${f(percentile(ms, 50))}, p95 ${f(percentile(ms, 95))}, max ${f(Math.max(...ms))} (${
+    ms.length.toLocaleString("en-US")
+  } runs)`;
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A log's text from a byte offset on (what was written during the case). */
+async function readFrom(path: string, offset: number): Promise<string> {
+  const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
+  return new TextDecoder().decode(bytes.subarray(offset));
+}
+
+/** CPU time (user + system) this process has used, in seconds. */
+function ownCpuSeconds(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime, fields 14 and 15 of proc(5)'s stat, in clock ticks (100 per second).
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function loadWithFault(
   ctx: Ctx,
   tag: string,
-  fault: (log: (s: string) => void) => Promise<void>,
+  fault: (f: FaultLog) => Promise<void>,
 ): Promise<Outcome> {
   const checks = new Checks();
-  const dir = await Deno.makeTempDir({ prefix: `bw-${tag}-` });
+  const cal = await calibrate(ctx);
+  const gatewayLog = `${ctx.stack.cfg.logDir}/gateway.log`;
+  const logFrom = await fileSize(gatewayLog);
   const proxy = startProxy(ctx.stack.cfg.apiUrl);
-  const pushes: Push[] = [];
+  const runs: Run[] = [];
+  const disruptions: Disruption[] = [];
   const faultLog: string[] = [];
-  const started = Date.now();
+  const retryReasons = new Map<string, number>();
   const runTag = `${tag}-${crypto.randomUUID().slice(0, 6)}`;
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  let seq = 0;
 
-  const loop = async (i: number) => {
-    for (let n = 0; Date.now() - started < DURATION_MS; n++) {
-      const p: Push = {
-        key: `hard-${runTag}-${i}-${n}`,
-        model: `load-${runTag}-${i}`,
-        commit: `c${n}`,
-        ok: false,
+  const client = async () => {
+    while (now() < DURATION_MS) {
+      const n = seq++;
+      const run: Run = {
+        key: `hard-${runTag}-${n}`,
+        body: singleRunBody(cal.prefix, n, { commit: `${runTag}-c${n}`, runId: `${runTag}-r${n}` }),
+        startedAt: now(),
         retries: 0,
-        cliRuns: 0,
+        attempts: 0,
       };
-      pushes.push(p);
-      // A push that gives up is run again with the same key, as CI re-running the step would.
-      while (!p.ok && p.cliRuns < 5) {
-        const r = await cliPush(ctx, proxy.url, p, dir);
-        p.cliRuns++;
-        p.retries += (r.stderr.match(/, retrying for another \d+ s$/gm) ?? []).length;
-        await capture(ctx, `${tag} push ${p.key}`, r.stdout + r.stderr);
-        const m = r.stdout.match(/persisted successfully: ([0-9a-f-]{36})/);
-        if (r.code === 0 && m) {
-          p.ok = true;
-          p.transactionId = m[1];
+      runs.push(run);
+      while (run.ackAt === undefined && run.attempts < CI_ATTEMPTS) {
+        run.attempts++;
+        const api = new Api(
+          { url: proxy.url, key: ctx.stack.keys.serviceRoleKey, keyKind: "service_role" },
+          {
+            retryForMs: DEFAULT_RETRY_FOR_MS,
+            onRetry: ({ reason }) => {
+              run.retries++;
+              retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1);
+            },
+          },
+        );
+        try {
+          const answer = await api.call<{ transaction_id: string }>("ingest", {
+            body: run.body,
+            headers: { "Idempotency-Key": run.key },
+          });
+          run.ackAt = now();
+          run.transactionId = answer.transaction_id;
+        } catch (e) {
+          run.lastError = (e as Error).message;
         }
       }
     }
   };
-  const faultDone = fault((s) =>
-    faultLog.push(`${((Date.now() - started) / 1000).toFixed(1)} s: ${s}`)
-  );
-  await Promise.all([...Array(LOOPS).keys()].map(loop));
+  const faultDone = fault({
+    async disrupt(what, action) {
+      const start = now();
+      const said = await action();
+      const end = now();
+      disruptions.push({ what, start, end });
+      faultLog.push(`${secs(start)}–${secs(end)}: ${what}${said ? ` (${said})` : ""}`);
+    },
+  });
+  const cpuBefore = ownCpuSeconds();
+  await Promise.all(Array.from({ length: LOAD_CLIENTS }, client));
+  const loadCpu = ownCpuSeconds() - cpuBefore;
   await faultDone;
+  const loadEnd = now();
   await proxy.server.shutdown();
-  await Deno.remove(dir, { recursive: true });
+  // A worker that exits is restarted by the gateway on the next request; the killed ones are
+  // the fault itself, any other is a crash under the fault.
+  const exits =
+    ((await readFrom(gatewayLog, logFrom)).match(/function ingest exited \(code \d+\)/g) ??
+      []).map((m) => m.match(/\d+/)![0]);
 
-  const rows = await ctx.sql<{ id: string; model_version: string; commit_sha: string }[]>`
-    select id, model_version, commit_sha from public.benchmark_transactions
-     where model_version like ${`load-${runTag}-%`}`;
-  const byRun = new Map<string, string[]>();
-  for (const r of rows) {
-    const k = `${r.model_version}/${r.commit_sha}`;
-    byRun.set(k, [...(byRun.get(k) ?? []), r.id]);
-  }
-  const acked = pushes.filter((p) => p.ok);
-  const lost = acked.filter((p) =>
-    !(byRun.get(`${p.model}/${p.commit}`) ?? []).includes(p.transactionId!)
-  );
-  const duplicates = [...byRun.values()].reduce((n, ids) => n + ids.length - 1, 0);
-  const unacknowledgedStored =
-    rows.filter((r) => !acked.some((p) => p.model === r.model_version && p.commit === r.commit_sha))
-      .length;
-  const failedThenRetried = pushes.filter((p) => p.retries > 0 || p.cliRuns > 1);
+  // Every stored run of this load, by run identity (series, commit, run id; the metrics of a run
+  // are the same on every try).
+  const rows = await ctx.sql<{ id: string; identity: string }[]>`
+    select id::text, concat_ws('/', model_version, model_provider, dataset_version,
+                               prompt_version, environment, commit_sha, run_id) as identity
+      from public.benchmark_transactions
+     where model_version like ${`${cal.prefix}-m%`} and run_id like ${`${runTag}-r%`}`;
+  const sent: SentRun[] = runs.map((r) => ({
+    identity: [
+      r.body.model_version,
+      r.body.model_provider,
+      r.body.dataset_version,
+      r.body.prompt_version,
+      r.body.environment,
+      r.body.commit_sha,
+      r.body.run_id,
+    ].join("/"),
+    startedAt: r.startedAt,
+    ackAt: r.ackAt,
+    transactionId: r.transactionId,
+  }));
+  const n = account(sent, rows);
+  const notAcked = runs.filter((r) => r.ackAt === undefined);
 
-  checks.that(pushes.length >= 12, `only ${pushes.length} pushes ran in 60 s`);
-  checks.that(
-    acked.length === pushes.length,
-    `${pushes.length - acked.length} pushes never succeeded`,
+  // The steady part: after the warm-up, before the first disruption.
+  const acks = sent.flatMap((r) => r.ackAt === undefined ? [] : [r.ackAt]).sort((a, b) => a - b);
+  const firstFault = disruptions.length ? disruptions[0].start : loadEnd;
+  const steadyMs = firstFault - WARMUP_MS;
+  const steadyPerS = rate(acks, WARMUP_MS, firstFault);
+  const ratio = steadyPerS / cal.rps;
+  const windows = disruptions.map((d) => ({
+    ...d,
+    back: backAt(acks, d, steadyPerS, BACK_SHARE),
+  }));
+  const latencies = splitLatencies(sent, windows, WARMUP_MS);
+  const retried = runs.filter((r) => r.retries > 0 || r.attempts > 1);
+
+  // Every run's timeline, for a closer look than the figures give (not tracked).
+  await Deno.writeTextFile(
+    `${ctx.stack.cfg.logDir}/hardening-${tag}-runs.json`,
+    JSON.stringify({
+      columns: ["started_ms", "acknowledged_ms", "retries", "pushes", "last_error"],
+      disruptions: windows,
+      runs: runs.map((r) => [r.startedAt, r.ackAt ?? null, r.retries, r.attempts, r.lastError]),
+    }),
   );
-  checks.that(lost.length === 0, `${lost.length} acknowledged runs are not stored`);
-  checks.that(duplicates === 0, `${duplicates} duplicate rows`);
+  await capture(
+    ctx,
+    `${tag} load`,
+    [
+      ...[...retryReasons].map(([reason, n]) => `retry ×${n}: ${reason}`),
+      ...notAcked.map((r) => `not acknowledged ${r.key}: ${r.lastError}`),
+    ].join("\n"),
+  );
+
+  const figures = `calibration ${cal.rps} runs/s, steady load ${
+    steadyPerS.toFixed(1)
+  } runs/s (ratio ${ratio.toFixed(2)})`;
   checks.that(
-    unacknowledgedStored === 0,
-    `${unacknowledgedStored} stored runs were never acknowledged`,
+    steadyMs > 5_000,
+    `the fault came ${secs(firstFault)} into the load: too early for a steady rate`,
+  );
+  checks.that(
+    ratio >= MIN_RATIO,
+    `the load before the fault reached ${steadyPerS.toFixed(1)} runs/s, ${
+      ratio.toFixed(2)
+    } of the ${cal.rps} runs/s single-run ingest measured by the calibration (needs ≥ ${MIN_RATIO}): ` +
+      `the fault was not injected under real load (${LOAD_CLIENTS} clients; is the machine overloaded? uptime)`,
+  );
+  checks.that(
+    n.notAcknowledged === 0,
+    `${n.notAcknowledged} of ${n.sent} runs were never acknowledged after ${CI_ATTEMPTS} pushes (${figures})`,
+  );
+  checks.that(
+    n.lost === 0,
+    `${n.lost} acknowledged runs are not stored under their transaction id (${figures})`,
+  );
+  checks.that(
+    n.duplicated === 0,
+    `${n.duplicated} runs are stored more than once (more than one row per run identity; ${figures})`,
+  );
+  checks.that(
+    n.storedNotAcknowledged === 0,
+    `${n.storedNotAcknowledged} stored runs were never acknowledged`,
   );
   checks.that(proxy.stats.dropped > 0, "the proxy dropped no answers");
   checks.that(
@@ -203,64 +377,88 @@ async function loadWithFault(
   return {
     failures: checks.failures,
     figures: {
-      "load": `${LOOPS} concurrent \`benchwatch push\` loops for ${DURATION_MS / 1000} s`,
+      "load": `${LOAD_CLIENTS} concurrent single-run clients (the CLI's API client, retries on, ` +
+        `one Idempotency-Key per run) for ${DURATION_MS / 1000} s`,
+      "calibration (single-run ingest, as the bench)":
+        `${cal.rps} runs/s, p50 ${cal.p50_ms} ms, p99 ${cal.p99_ms} ms (wrk, ${CALIBRATION_CONNECTIONS} connections, ` +
+        `${CALIBRATION_SECONDS} s, ${cal.runsRecorded.toLocaleString("en-US")} runs recorded; ` +
+        `load average ${cal.loadAverage.join(" ")})`,
+      "steady load before the fault": `${steadyPerS.toFixed(1)} runs/s over ${secs(steadyMs)}`,
+      "load generator's own CPU (clients and proxy, in this process)": `${
+        loadCpu.toFixed(1)
+      } s over ${secs(loadEnd)} (${Math.round((loadCpu / (loadEnd / 1000)) * 100)}% of one core)`,
+      "achieved ratio to the calibration": ratio.toFixed(2),
       "faults injected": faultLog.join("; "),
-      "pushes (CLI invocations)": pushes.reduce((n, p) => n + p.cliRuns, 0),
+      "throughput back (≥ 0.8 of steady over 1 s)": windows.map((w) =>
+        w.back === undefined
+          ? `not back by the end of the load (${secs(loadEnd)}) after ${w.what}`
+          : `${secs(w.back)} (${secs(w.back - w.start)} after the fault)`
+      ).join("; "),
+      "runs acknowledged per second": perSecond(acks, loadEnd).join(" "),
+      "ingest worker exits (gateway log)": exits.length
+        ? `${exits.length} (exit codes ${exits.join(", ")})`
+        : 0,
+      "runs sent": n.sent,
       "ingest requests sent": proxy.stats.ingestRequests,
-      "retries (same Idempotency-Key)": pushes.reduce((n, p) => n + p.retries, 0),
       "requests failed by the fault (5xx / unreachable)":
         `${proxy.stats.upstream5xx} / ${proxy.stats.upstreamUnreachable}`,
       "answers lost on purpose (504 after commit)": proxy.stats.dropped,
-      "pushes that needed a retry, all retried to success": failedThenRetried.length,
-      "acknowledged": acked.length,
-      "lost": lost.length,
-      "duplicates": duplicates,
+      "retries (same Idempotency-Key)": runs.reduce((n, r) => n + r.retries, 0),
+      "runs that needed a retry": retried.length,
+      "acknowledged": n.acknowledged,
+      "not acknowledged": n.notAcknowledged,
+      "lost": n.lost,
+      "duplicated": n.duplicated,
+      "ingest latency during recovery (first try to answer)": latencyFigure(latencies.recovery),
+      "ingest latency outside recovery": latencyFigure(latencies.outside),
     },
   };
 }
 
 export const dbRestart: HardeningTest = {
   name: "db-restart",
-  title: "PostgreSQL fast shutdown and start under a 60 s CLI ingest load",
+  title: "PostgreSQL fast shutdown and start under single-run ingest at ≥ 50% of its throughput",
   async run(ctx) {
-    return await loadWithFault(ctx, "db", async (log) => {
-      await sleep(20_000);
-      const t0 = Date.now();
-      log("pg_ctl stop -m fast");
-      await stopCluster(ctx.stack.cfg);
-      await sleep(2_000);
-      await startCluster(ctx.stack.cfg);
-      log(
-        `PostgreSQL accepting connections again (down ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-      );
+    return await loadWithFault(ctx, "db", async (f) => {
+      await sleep(15_000);
+      await f.disrupt("pg_ctl stop -m fast, 2 s down, pg_ctl start", async () => {
+        const t = Date.now();
+        await stopCluster(ctx.stack.cfg);
+        const stopped = Date.now();
+        await sleep(2_000);
+        const started = Date.now();
+        await startCluster(ctx.stack.cfg);
+        return `stop took ${((stopped - t) / 1000).toFixed(1)} s, start ${
+          ((Date.now() - started) / 1000).toFixed(1)
+        } s`;
+      });
     });
   },
 };
 
 export const functionsRestart: HardeningTest = {
   name: "functions-restart",
-  title: "Function workers and the gateway killed and restarted under a 60 s CLI ingest load",
+  title:
+    "Function workers and the gateway killed and restarted under single-run ingest at ≥ 50% of its throughput",
   async run(ctx) {
-    return await loadWithFault(ctx, "fn", async (log) => {
-      await sleep(15_000);
+    return await loadWithFault(ctx, "fn", async (f) => {
+      await sleep(12_000);
       for (const round of [1, 2]) {
-        const pid = (await workerPids(ctx)).get("ingest");
-        if (pid) {
+        await f.disrupt(`SIGKILL ingest worker (round ${round})`, async () => {
+          const pid = (await workerPids(ctx)).get("ingest");
+          if (!pid) return "no ingest worker was running";
           Deno.kill(pid, "SIGKILL");
-          log(
-            `SIGKILL ingest worker (pid ${pid}, round ${round}); the gateway restarts it on the next request`,
-          );
-        }
-        await sleep(7_000);
+          return `pid ${pid}; the gateway starts a new one on the next request`;
+        });
+        await sleep(6_000);
       }
-      await sleep(5_000);
-      const gw = await gatewayPid(ctx);
-      const t0 = Date.now();
-      Deno.kill(gw, "SIGKILL");
-      log(`SIGKILL gateway (pid ${gw}) with all its workers`);
-      await sleep(2_000);
-      await up(ctx.stack.cfg.profile, { say: () => {} });
-      log(`gateway serving again (down ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      await f.disrupt("SIGKILL gateway with all its workers, 2 s down, stack up", async () => {
+        const gw = await gatewayPid(ctx);
+        Deno.kill(gw, "SIGKILL");
+        await sleep(2_000);
+        await up(ctx.stack.cfg.profile, { say: () => {} });
+        return `pid ${gw}`;
+      });
     });
   },
 };
