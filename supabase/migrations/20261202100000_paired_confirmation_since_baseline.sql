@@ -6,8 +6,9 @@
 --   false openings on the held-out split were spikes. So the opening now asks, by default
 --   (paired_defaults.confirmation_runs 2), for the series' previous run to have been beyond
 --   tolerance and worse too. That look-back stops at the baseline run: the first run judged
---   against a baseline (the guide's flow: pin the best model, push a candidate; a PR's
---   candidate) has no earlier run to confirm it, and opens alone.
+--   against a baseline (the guide's flow: pin the best model, push a new model's run) has no
+--   earlier run to confirm it, and opens alone. The verdict (push, check, the PR comment,
+--   --fail-on-regression) is not delayed: it gives the paired result on every run.
 -- - On 100-200 examples, most misses and late openings were regressions of one slice whose
 --   evidence BH diluted with comparisons that could never be discoveries: a slice with 0-5
 --   examples flipped cannot reach p <= 0.05 even alone (the exact test's smallest p-value is
@@ -103,7 +104,7 @@ begin
       -- up to k - 1 of them, must have been beyond tolerance with more examples worse than
       -- better too: a one-run spike on a series with runs since its baseline never opens. The
       -- look-back never reaches past the baseline run (the comparison is against it), so the
-      -- first run judged against a baseline (the guide's flow, a PR's candidate) opens alone.
+      -- first run judged against a baseline (the guide's flow) opens alone.
       select b.created_at, b.seq into v_since
       from benchwatch_private.metric_observations b
       where b.transaction_id = p_items[v_i].baseline_transaction_id

@@ -75,7 +75,7 @@ begin
       -- up to k - 1 of them, must have been beyond tolerance with more examples worse than
       -- better too: a one-run spike on a series with runs since its baseline never opens. The
       -- look-back never reaches past the baseline run (the comparison is against it), so the
-      -- first run judged against a baseline (the guide's flow, a PR's candidate) opens alone.
+      -- first run judged against a baseline (the guide's flow) opens alone.
       select b.created_at, b.seq into v_since
       from benchwatch_private.metric_observations b
       where b.transaction_id = p_items[v_i].baseline_transaction_id
