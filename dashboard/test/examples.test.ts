@@ -77,17 +77,48 @@ const flippedIds = (page: Page) =>
     (els) => els.map((e) => (e as HTMLElement).dataset.example ?? ""),
   );
 
-test("the run picker lists runs with a baseline, and picking one puts it in the URL", async () => {
+test("the Examples tab opens on the newest alert's run, on the examples that broke", async () => {
   const { page, errors } = await open(`?view=examples&model_version=${model}`);
+  await page.waitForSelector('[data-testid="flipped-table"]');
+  const params = new URL(page.url()).searchParams;
+  assert.deepEqual(
+    [params.get("run"), params.get("metric"), params.get("change")],
+    [candidate, "f1", "worse"],
+    "the run that opened f1's alert, worse examples only, in the URL",
+  );
   const options = await page.$$eval(
     '[data-testid="examples-run"] option',
     (els) => els.map((e) => (e as HTMLOptionElement).value),
   );
-  assert.deepEqual(options, ["", candidate], "only this test's series, which has a baseline");
+  assert.deepEqual(options, [candidate], "only this test's series, which has a baseline");
+  assert.equal((await flippedIds(page)).length, 12);
   await screenshot(page, "examples-pick");
-  await page.selectOption('[data-testid="examples-run"]', candidate);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("without an alert to start from, the view asks for a run, and picking one puts it in the URL", async () => {
+  // This series has a baseline and no alert: its candidate is level with the baseline.
+  const quiet = `${model}-quiet`;
+  const base = await ingest({ ...run("q-base", 0.895, (k) => k <= 179), model_version: quiet });
+  const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
+  const pin = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/regressions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
+    body: JSON.stringify({ action: "pin", transaction_id: base.transaction_id }),
+  });
+  assert.equal(pin.status, 200, await pin.text());
+  const level = await ingest({ ...run("q-cand", 0.895, (k) => k <= 179), model_version: quiet });
+  const { page, errors } = await open(`?view=examples&model_version=${quiet}`);
+  await page.waitForSelector('[data-testid="nothing"]');
+  const options = await page.$$eval(
+    '[data-testid="examples-run"] option',
+    (els) => els.map((e) => (e as HTMLOptionElement).value),
+  );
+  assert.deepEqual(options, ["", level.transaction_id]);
+  await page.selectOption('[data-testid="examples-run"]', level.transaction_id);
   await page.waitForSelector('[data-testid="slice-table"]');
-  assert.equal(new URL(page.url()).searchParams.get("run"), candidate);
+  assert.equal(new URL(page.url()).searchParams.get("run"), level.transaction_id);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -171,12 +171,31 @@ export async function examplesView(ctx: Ctx): Promise<Rendered> {
     tags: s.tags,
   });
   const runs = series.filter((x) => x.baseline);
+  if (!s.run) {
+    // Opened from its tab: the run of the newest alert that paired evidence opened, on the
+    // examples that broke, so the view starts where the question is.
+    const { since, until } = range(s);
+    const alerts = await ctx.api.alerts({ ...seriesQuery(s), since, until, limit: 100 });
+    const latest = alerts.find((a) => a.paired && a.paired.worse > 0);
+    if (latest) {
+      ctx.go(
+        {
+          run: latest.opened_transaction_id,
+          metric: latest.metric_name,
+          slice: "",
+          change: "worse",
+        },
+        { replace: true },
+      );
+      return { el: h("section", {}) }; // never shown: the navigation renders again
+    }
+  }
   const runPick = control(
     "examples-run",
     "Run",
     s.run,
     [
-      ["", "Pick a run…"],
+      ...(s.run ? [] : [["", "Pick a run…"] as [string, string]]),
       ...runs.map((x): [string, string] => [
         x.transaction_id,
         `${seriesLabel(x.series)} · ${shortSha(x.commit_sha)}`,
