@@ -11,10 +11,12 @@
 // Ground truth: the expected level (1 - eps) * stable + eps * p is worse than the start
 // by at least the tolerance (5%) from the event on (steps, and regressions that recover).
 //
-// Every run is ingested twice through the real ingest path, on one eval stack: once with
-// its aggregate only (the noise-aware history rule decides) and once with its examples
-// too (the paired rule decides), as separate series with their own pinned baseline (run
-// 0). Openings are scored as the other families are (score.ts). Seeds 1-5 are the tuning
+// Every run is ingested three times through the real ingest path, on one eval stack, as
+// separate series: with its aggregate only (the noise-aware history rule decides) and with
+// its examples too (the paired rule decides), each with run 0 pinned; and with its examples
+// and the baseline pinned on the run just before the event, so that the event's run is the
+// first judged against the baseline (the path on which the paired rule opens without a
+// confirming run; run 8-15 for a series without an event). Openings are scored as the other families are (score.ts). Seeds 1-5 are the tuning
 // split, 101-105 the held-out split that docs/detection.md reports; --quick (the CI gate) runs
 // the first held-out seed only, and fails when the paired rule's pooled F1 or precision drops
 // more than 0.03 below its committed figure in tools/eval/baseline.json ("examples-quick").
@@ -143,7 +145,26 @@ export function generateExamples(seed: number): ExampleSeries[] {
   return out;
 }
 
-type Variant = "aggregate" | "paired";
+/**
+ * aggregate: the run's aggregate only, run 0 pinned (the history rule decides);
+ * paired: with its examples, run 0 pinned (the paired rule decides);
+ * pinned: with its examples, the baseline pinned on the run just before the event (run 8-15
+ * of a series without one), so the event's run is the first judged against that baseline:
+ * the path on which the paired rule opens without a confirming run.
+ */
+type Variant = "aggregate" | "paired" | "pinned";
+const VARIANTS: Variant[] = ["aggregate", "paired", "pinned"];
+const LABEL: Record<Variant, string> = {
+  aggregate: "aggregate only (history rule)",
+  paired: "paired (McNemar, BH q < 0.05)",
+  pinned: "paired, baseline pinned on the run before the event",
+};
+const pinAt = (s: ExampleSeries) => (s.event === "none" ? 8 + (s.id % 8) : s.start - 1);
+const empty = (): Record<Variant, Score> => ({
+  aggregate: emptyScore(),
+  paired: emptyScore(),
+  pinned: emptyScore(),
+});
 
 function payload(seed: number, s: ExampleSeries, t: number, variant: Variant) {
   const o = s.outcomes[t];
@@ -160,7 +181,7 @@ function payload(seed: number, s: ExampleSeries, t: number, variant: Variant) {
     run_id: `${model}-r${t}`,
     metrics: { f1 },
     created_at: new Date(EPOCH + (t * 3600 + s.id) * 1000).toISOString(),
-    ...(variant === "paired"
+    ...(variant !== "aggregate"
       ? {
         examples: o.map((v, i) => ({
           id: `e${i}`,
@@ -189,19 +210,28 @@ export async function runExamples(
       const longest = Math.max(...series.map((s) => s.runs));
       for (let t = 0; t < longest; t++) {
         const live = series.filter((s) => t < s.runs);
-        for (const variant of ["aggregate", "paired"] as Variant[]) {
+        for (const variant of VARIANTS) {
           // Batches under the 1 MiB body limit (1,000 examples are about 40 KB).
           for (let a = 0; a < live.length; a += 15) {
             await post(live.slice(a, a + 15).map((s) => payload(seed, s, t, variant)));
           }
         }
-        total += 2 * live.length;
+        total += VARIANTS.length * live.length;
         if (t === 0) {
           await sql`update public.benchmark_snapshots set is_baseline = true
-                    where model_version like ${`ex-${seed}-%`} and pinned_at is null`;
+                    where (model_version like ${`ex-${seed}-%-aggregate`}
+                           or model_version like ${`ex-${seed}-%-paired`})
+                      and pinned_at is null`;
+        }
+        const pins = live.filter((s) => pinAt(s) === t).map((s) =>
+          `ex-${seed}-${s.id}-pinned-r${t}`
+        );
+        if (pins.length) {
+          await sql`select public.pin_baseline(t.id) from public.benchmark_transactions t
+                    where t.run_id = any(${pins})`;
         }
       }
-      log(`seed ${seed}: ingested ${series.length} series x 2 variants`);
+      log(`seed ${seed}: ingested ${series.length} series x ${VARIANTS.length} variants`);
     }
     log(`ingested ${total} runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const rows = await sql<{ model_version: string; run_id: string }[]>`
@@ -214,15 +244,19 @@ export async function runExamples(
     }
   });
 
-  const fpByEvent: Record<Variant, Record<string, number>> = { aggregate: {}, paired: {} };
+  const fpByEvent: Record<Variant, Record<string, number>> = {
+    aggregate: {},
+    paired: {},
+    pinned: {},
+  };
   const scores: Record<string, Record<Variant, Score>> = {};
-  const pooled: Record<Variant, Score> = { aggregate: emptyScore(), paired: emptyScore() };
+  const pooled = empty();
   for (const { seed, series } of corpora) {
     for (const s of series) {
-      for (const v of ["aggregate", "paired"] as Variant[]) {
+      for (const v of VARIANTS) {
         const o = openings.get(`ex-${seed}-${s.id}-${v}`) ?? [];
         scoreOne(
-          (scores[bucket(s.n)] ??= { aggregate: emptyScore(), paired: emptyScore() })[v],
+          (scores[bucket(s.n)] ??= empty())[v],
           s.truth,
           o,
         );
@@ -250,15 +284,13 @@ export async function runExamples(
   ];
   for (const b of ["100-200", "300-500", "1000"]) {
     if (!scores[b]) continue;
-    lines.push(`| ${b} | aggregate only (history rule) | ${fmt(summarize(scores[b].aggregate))} |`);
-    lines.push(`| ${b} | paired (McNemar, BH q < 0.05) | ${fmt(summarize(scores[b].paired))} |`);
+    for (const v of VARIANTS) {
+      lines.push(`| ${b} | ${LABEL[v]} | ${fmt(summarize(scores[b][v]))} |`);
+    }
   }
-  lines.push(
-    `| **<= 500, pooled** | aggregate only (history rule) | ${fmt(summarize(pooled.aggregate))} |`,
-  );
-  lines.push(
-    `| **<= 500, pooled** | paired (McNemar, BH q < 0.05) | ${fmt(summarize(pooled.paired))} |`,
-  );
+  for (const v of VARIANTS) {
+    lines.push(`| **<= 500, pooled** | ${LABEL[v]} | ${fmt(summarize(pooled[v]))} |`);
+  }
   const fpLine = (v: Variant) =>
     Object.entries(fpByEvent[v]).filter(([, k]) => k > 0).map(([e, k]) => `${e} ${k}`).join(", ") ||
     "none";
@@ -266,15 +298,19 @@ export async function runExamples(
     "",
     `False positives (<= 500) by event: aggregate only: ${fpLine("aggregate")}; paired: ${
       fpLine("paired")
-    }.`,
+    }; paired, pinned before the event: ${fpLine("pinned")}.`,
   );
   const runs = corpora.reduce((a, c) => a + c.series.reduce((b, s) => b + s.runs, 0), 0);
   const corpus = `seeds ${seeds.join(", ")} (${
     corpora.reduce((a, c) => a + c.series.length, 0)
-  } series, ${runs} runs, each ingested with and without its examples)`;
+  } series, ${runs} runs, each ingested three times: aggregate only, with its examples, and with its examples and the baseline pinned on the run before the event)`;
   return {
     table: lines.join("\n"),
     corpus,
-    pooled: { aggregate: summarize(pooled.aggregate), paired: summarize(pooled.paired) },
+    pooled: {
+      aggregate: summarize(pooled.aggregate),
+      paired: summarize(pooled.paired),
+      pinned: summarize(pooled.pinned),
+    },
   };
 }
