@@ -105,13 +105,14 @@ begin
       -- better too: a one-run spike on a series with runs since its baseline never opens. The
       -- look-back never reaches past the baseline run (the comparison is against it), so the
       -- first run judged against a baseline (the guide's flow) opens alone.
-      select b.created_at, b.seq into v_since
-      from benchwatch_private.metric_observations b
-      where b.transaction_id = p_items[v_i].baseline_transaction_id
-        and b.metric_name = p_items[v_i].metric_name;
-      p_items[v_i].confirmed_out := coalesce(p_items[v_i].is_regression, false)
-        and v_row.worse
-        and (v_confirm = 1 or (
+      p_items[v_i].confirmed_out := coalesce(p_items[v_i].is_regression, false) and v_row.worse;
+      -- The look-back (two reads) only for a run that would open.
+      if p_items[v_i].confirmed_out and v_confirm > 1 then
+        select b.created_at, b.seq into v_since
+        from benchwatch_private.metric_observations b
+        where b.transaction_id = p_items[v_i].baseline_transaction_id
+          and b.metric_name = p_items[v_i].metric_name;
+        p_items[v_i].confirmed_out := (
           select coalesce(pg_catalog.bool_and(coalesce(pr.beyond_tolerance and pr.worse > pr.better, false)), true)
           from (select o.transaction_id
                 from benchwatch_private.metric_observations o
@@ -129,7 +130,8 @@ begin
                 limit v_confirm - 1) as prev
           left join benchwatch_private.paired_results pr
             on pr.transaction_id = prev.transaction_id and pr.metric_name = p_items[v_i].metric_name
-               and pr.slice is null));
+               and pr.slice is null);
+      end if;
       p_items[v_i].out_of_control := coalesce(p_items[v_i].out_of_control, false) or p_items[v_i].confirmed_out;
       -- Nor does the history rule resolve an alert while the examples still say worse.
       p_items[v_i].confirmed_back := coalesce(p_items[v_i].confirmed_back, false)
