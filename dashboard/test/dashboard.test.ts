@@ -15,6 +15,7 @@ import {
   collectErrors,
   ingest,
   launch,
+  pinBaseline,
   requireEnv,
   screenshot,
   serveDist,
@@ -259,15 +260,7 @@ describe("dashboard with demo data", () => {
       return (await res.json()) as { transaction_id: string };
     };
     const first = await ingest("dash-nd-1", 1);
-    const pin = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/regressions`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${requireEnv("SUPABASE_SERVICE_ROLE_KEY")}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ action: "pin", transaction_id: first.transaction_id }),
-    });
-    assert.equal(pin.status, 200, await pin.text());
+    await pinBaseline(first.transaction_id);
     await ingest("dash-nd-2", 0.1);
 
     await open(`model_version=${model}`);

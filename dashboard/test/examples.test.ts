@@ -13,6 +13,7 @@ import {
   collectErrors,
   ingest,
   launch,
+  pinBaseline,
   requireEnv,
   screenshot,
 } from "./helpers.ts";
@@ -41,13 +42,7 @@ function run(commit: string, f1: number, right: (k: number) => boolean) {
 
 before(async () => {
   const base = await ingest(run("ui-base", 0.895, (k) => k <= 179));
-  const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
-  const pin = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/regressions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
-    body: JSON.stringify({ action: "pin", transaction_id: base.transaction_id }),
-  });
-  assert.equal(pin.status, 200, await pin.text());
+  await pinBaseline(base.transaction_id);
   candidate = (await ingest(run("ui-cand", 0.845, (k) =>
     (k > 12 && k <= 179) || k === 180 || k === 181)))
     .transaction_id;
@@ -101,13 +96,7 @@ test("without an alert to start from, the view asks for a run, and picking one p
   // This series has a baseline and no alert: its candidate is level with the baseline.
   const quiet = `${model}-quiet`;
   const base = await ingest({ ...run("q-base", 0.895, (k) => k <= 179), model_version: quiet });
-  const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
-  const pin = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/regressions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
-    body: JSON.stringify({ action: "pin", transaction_id: base.transaction_id }),
-  });
-  assert.equal(pin.status, 200, await pin.text());
+  await pinBaseline(base.transaction_id);
   const level = await ingest({ ...run("q-cand", 0.895, (k) => k <= 179), model_version: quiet });
   const { page, errors } = await open(`?view=examples&model_version=${quiet}`);
   await page.waitForSelector('[data-testid="nothing"]');

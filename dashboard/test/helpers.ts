@@ -123,15 +123,27 @@ export async function apiGet<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** POST /ingest with the service role key (one run, or {runs: [...]}); asserts the 201. */
-export async function ingest(body: unknown): Promise<{ transaction_id: string }> {
+/** POST to a function with the service role key; throws unless it answers `status`. */
+async function postAsService<T>(fn: string, body: unknown, status: number): Promise<T> {
   const key = requireEnv("SUPABASE_SERVICE_ROLE_KEY");
-  const res = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/ingest`, {
+  const res = await fetch(`${requireEnv("SUPABASE_URL")}/functions/v1/${fn}`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, apikey: key, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const json = await res.json();
-  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
+  if (res.status !== status) {
+    throw new Error(`${fn} answered ${res.status}: ${JSON.stringify(json)}`);
+  }
+  return json as T;
+}
+
+/** POST /ingest (one run, or {runs: [...]}); expects 201. */
+export function ingest(body: unknown): Promise<{ transaction_id: string }> {
+  return postAsService("ingest", body, 201);
+}
+
+/** Pins a run as its series' baseline (POST /regressions, action pin); expects 200. */
+export async function pinBaseline(transactionId: string): Promise<void> {
+  await postAsService("regressions", { action: "pin", transaction_id: transactionId }, 200);
 }

@@ -1,5 +1,5 @@
 // `npm run eval:detection [-- --quick] [-- --split tuning|held-out] [-- --seed N]
-//   [-- --family F] [-- --update-baseline] [-- --verbose]
+//   [-- --family F] [-- --examples] [-- --update-baseline] [-- --verbose]
 //   [-- --policy-sql "<SQL run on the eval stack before ingest>"] [-- --keep-stack]`
 //
 // Scores regression detection on seeded, labelled synthetic corpora from several generator
