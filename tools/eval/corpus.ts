@@ -32,6 +32,8 @@ export interface MetricHistory {
   values: number[];
   /** Nominal run-to-run noise of the generator, in tolerances (sd / tolerance). */
   noiseRatio: number;
+  /** The true starting level (the generator's, never seen by a detector; oracle.ts only). */
+  base: number;
 }
 
 export interface Series {
@@ -188,7 +190,7 @@ export function generate(seed: number, seriesCount: number, runs: number): Corpu
         : metric === "analysis_cost"
         ? 0.002 / TOLERANCE
         : Math.sqrt(base * (1 - base) / datasetSize + llmNoise ** 2) / (base * TOLERANCE);
-      metrics.push({ metric, direction, event, start, truth, values, noiseRatio });
+      metrics.push({ metric, direction, event, start, truth, values, noiseRatio, base });
     }
     series.push({ id, datasetSize, runs, metrics });
   }

@@ -246,7 +246,16 @@ function generateNew(
         inRegression = persistent;
         values.push(round(model.draw(trueLevel, t)));
       }
-      metrics.push({ metric, direction, event, start, truth, values, noiseRatio: model.ratio });
+      metrics.push({
+        metric,
+        direction,
+        event,
+        start,
+        truth,
+        values,
+        noiseRatio: model.ratio,
+        base,
+      });
     }
     series.push({ id, datasetSize, runs, metrics });
   }

@@ -22,8 +22,12 @@ import {
 } from "./families.ts";
 import { ANCHORS } from "./anchors.ts";
 import {
+  CAUSES,
   emptyScore,
+  falseOpeningCauses,
   noiseAwareWindow,
+  RATIO_ORDER,
+  ratioBucket,
   type Score,
   scoreOne,
   summarize,
@@ -82,19 +86,6 @@ async function writeSection(name: string, body: string): Promise<void> {
   );
 }
 
-const ratioBucket = (r: number) =>
-  r < 0.25
-    ? "< 0.25"
-    : r < 0.5
-    ? "0.25-0.5"
-    : r < 1
-    ? "0.5-1"
-    : r < 1.5
-    ? "1-1.5"
-    : r < 2
-    ? "1.5-2"
-    : ">= 2";
-const RATIO_ORDER = ["< 0.25", "0.25-0.5", "0.5-1", "1-1.5", "1.5-2", ">= 2"];
 const sizeBucket = (n: number) =>
   n < 200
     ? "100-199"
@@ -117,40 +108,6 @@ function lateOpenings(m: MetricHistory, openings: number[]): number {
     late++;
   }
   return late;
-}
-
-/** Why a false opening is false (4-run window), in the order they are tested. */
-const CAUSES = [
-  "no regression on the metric",
-  "before the window",
-  "late, after a missed window",
-  "re-opening after a resolve",
-  "after the regression ended",
-] as const;
-type Cause = typeof CAUSES[number];
-
-function falseOpeningCauses(m: MetricHistory, openings: number[]): Cause[] {
-  const matched = new Set<number>();
-  const seen = new Set<number>();
-  const out: Cause[] = [];
-  for (const o of [...openings].sort((a, b) => a - b)) {
-    const w = m.truth.find((s) => !matched.has(s) && o >= s && o <= s + WINDOW);
-    if (w !== undefined) {
-      matched.add(w);
-      seen.add(w);
-      continue;
-    }
-    const start = [...m.truth].reverse().find((s) => s <= o);
-    if (!m.truth.length) out.push("no regression on the metric");
-    else if (start === undefined) out.push("before the window");
-    else if (m.event === "recovering" && o >= m.start + 12) out.push("after the regression ended");
-    else if (seen.has(start)) out.push("re-opening after a resolve");
-    else {
-      seen.add(start);
-      out.push("late, after a missed window");
-    }
-  }
-  return out;
 }
 
 interface Tally {

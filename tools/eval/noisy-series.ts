@@ -31,7 +31,7 @@ function rates(rule: Rule) {
     const base = uni(r, 200, 2000);
     const quiet = latency(r, base, false);
     const none = { metric: "latency_ms", direction: "lower", event: "none", start: -1 } as const;
-    if (simulate({ ...none, truth: [], values: quiet, noiseRatio: 2 }, 1000, rule).length) {
+    if (simulate({ ...none, truth: [], values: quiet, noiseRatio: 2, base }, 1000, rule).length) {
       latencyNoise++;
     }
     const o = simulate(
@@ -42,6 +42,7 @@ function rates(rule: Rule) {
         truth: [50],
         values: latency(r, base, true),
         noiseRatio: 2,
+        base,
       },
       1000,
       rule,
@@ -58,7 +59,9 @@ function rates(rule: Rule) {
           200,
       );
       const m = { metric, direction: "higher", event: "none", start: -1 } as const;
-      if (simulate({ ...m, truth: [], values, noiseRatio: 1 }, 200, rule).length) any = true;
+      if (simulate({ ...m, truth: [], values, noiseRatio: 1, base: p }, 200, rule).length) {
+        any = true;
+      }
     }
     if (any) proportionNoise++;
   }

@@ -2,6 +2,8 @@
 // opening inside [truth start, truth start + WINDOW]; every other opening is a false
 // positive; a truth window without an opening is a false negative.
 
+import { type MetricHistory } from "./corpus.ts";
+
 export const WINDOW = 4;
 
 /**
@@ -65,3 +67,52 @@ export function summarize(s: Score): Summary {
     : null;
   return { precision, recall, f1, medianDelay, tp: s.tp, fp: s.fp, fn: s.fn };
 }
+
+/** Why a false opening is false (4-run window), in the order they are tested. */
+export const CAUSES = [
+  "no regression on the metric",
+  "before the window",
+  "late, after a missed window",
+  "re-opening after a resolve",
+  "after the regression ended",
+] as const;
+export type Cause = typeof CAUSES[number];
+
+export function falseOpeningCauses(m: MetricHistory, openings: number[]): Cause[] {
+  const matched = new Set<number>();
+  const seen = new Set<number>();
+  const out: Cause[] = [];
+  for (const o of [...openings].sort((a, b) => a - b)) {
+    const w = m.truth.find((s) => !matched.has(s) && o >= s && o <= s + WINDOW);
+    if (w !== undefined) {
+      matched.add(w);
+      seen.add(w);
+      continue;
+    }
+    const start = [...m.truth].reverse().find((s) => s <= o);
+    if (!m.truth.length) out.push("no regression on the metric");
+    else if (start === undefined) out.push("before the window");
+    else if (m.event === "recovering" && o >= m.start + 12) out.push("after the regression ended");
+    else if (seen.has(start)) out.push("re-opening after a resolve");
+    else {
+      seen.add(start);
+      out.push("late, after a missed window");
+    }
+  }
+  return out;
+}
+
+/** A metric's noise-to-tolerance bucket, as the breakdown tables name it. */
+export const ratioBucket = (r: number) =>
+  r < 0.25
+    ? "< 0.25"
+    : r < 0.5
+    ? "0.25-0.5"
+    : r < 1
+    ? "0.5-1"
+    : r < 1.5
+    ? "1-1.5"
+    : r < 2
+    ? "1.5-2"
+    : ">= 2";
+export const RATIO_ORDER = ["< 0.25", "0.25-0.5", "0.5-1", "1-1.5", "1.5-2", ">= 2"];

@@ -2,7 +2,7 @@
 // SPLIT ONLY (`deno run tools/eval/sim.ts`). Reported figures come from the real
 // ingest path (main.ts / product.ts), never from here.
 
-import { type Corpus, type MetricHistory } from "./corpus.ts";
+import { type Corpus, type MetricHistory, TOLERANCE } from "./corpus.ts";
 import { FAMILIES, type Family, generateFamily, TUNING_SEEDS } from "./families.ts";
 import { emptyScore, noiseAwareWindow, type Score, scoreOne, summarize } from "./score.ts";
 
@@ -53,6 +53,11 @@ export interface Rule {
   /** Small-sample honesty: scale the series noise by t(0.975, df) / 1.96, df the number of
    * successive differences it was estimated from, less one. */
   tQuantile: boolean;
+  /** Oracle knowledge (oracle.ts; never a detector): the true run noise (the generator's
+   * nominal noise) replaces the estimated one, and/or the true starting level replaces the
+   * reference (with no error of its own). */
+  oracleNoise: boolean;
+  oracleLevel: boolean;
 }
 
 export const OLD: Rule = {
@@ -82,6 +87,8 @@ export const OLD: Rule = {
   slowVar: false,
   resolveRuns: 0,
   tQuantile: false,
+  oracleNoise: false,
+  oracleLevel: false,
 };
 
 /** The robust rule (before resolve_runs and the one-noise-unit confirmation). */
@@ -155,8 +162,8 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     for (let k = 1; k < t && ref.length < rule.referenceRuns; k++) {
       if (!ooc[k] && !(rule.refSym && far[k])) ref.push(vals[k]);
     }
-    const R = median(ref);
-    const refN = ref.length;
+    const R = rule.oracleLevel ? (log ? Math.log(m.base) : m.base) : median(ref);
+    const refN = rule.oracleLevel ? Infinity : ref.length;
     const sigmaDiff = sigma;
     let spreadV: number | null = null;
     if (rule.levelSpread && refN >= rule.minHistory) {
@@ -173,9 +180,18 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
       spreadV = spread;
       sigma = sigma === null ? spread : Math.max(sigma, spread);
     }
-    const ownV = own(raw[t]);
+    if (rule.oracleNoise) {
+      sigma = log ? m.noiseRatio * TOLERANCE : m.noiseRatio * TOLERANCE * Math.abs(m.base);
+    }
+    const ownV = rule.oracleNoise ? null : own(raw[t]);
     let runSigma = sigma === null ? ownV : ownV === null ? sigma : Math.max(sigma, ownV);
-    let baseSigma = sigma === null ? baseSe : baseSe === null ? sigma : Math.max(sigma, baseSe);
+    let baseSigma = rule.oracleNoise
+      ? sigma
+      : sigma === null
+      ? baseSe
+      : baseSe === null
+      ? sigma
+      : Math.max(sigma, baseSe);
     if (!prop && rule.relFloor > 0) {
       const f = log ? rule.relFloor : rule.relFloor * Math.abs(R);
       runSigma = Math.max(runSigma ?? 0, f);
@@ -189,7 +205,7 @@ export function simulate(m: MetricHistory, datasetSize: number, rule: Rule): num
     const nz = runSigma === null && baseSigma === null
       ? null
       : Math.sqrt((runSigma ?? 0) ** 2 + nzRef ** 2);
-    const hasHistory = histN >= rule.minHistory - 1;
+    const hasHistory = rule.oracleNoise || histN >= rule.minHistory - 1;
     const badOf = (x: number) => higher ? R - x : x - R;
     const tol = log ? Math.log(1 + 0.05) : 0.05 * Math.abs(R);
     const bad = badOf(v);
