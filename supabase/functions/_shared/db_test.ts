@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_POOL_SIZE, isClosedSocketWrite, poolSize, reconnectDelay } from "./db.ts";
+import {
+  connectTimeout,
+  DEFAULT_POOL_SIZE,
+  isClosedSocketWrite,
+  poolSize,
+  reconnectDelay,
+} from "./db.ts";
 
 Deno.test("poolSize() is small by default, as Supabase advises for Edge Function isolates", () => {
   assert.equal(poolSize(undefined), DEFAULT_POOL_SIZE);
@@ -70,30 +76,25 @@ Deno.test("isClosedSocketWrite() recognizes postgres.js's nextWrite on a closed 
   }
 });
 
-/** Runs a driver script on this (the edge runtime's) Deno with the functions' import map. */
-async function runDriver(dir: string, name: string) {
+/**
+ * Runs `body` as a script on this (the edge runtime's) Deno with the functions' import map,
+ * after a prelude: `db` and the guard imported, `writeAfterClose` from the fixture, and a
+ * server that accepts connections and never answers (`held` counts them), as a connection
+ * that a restart has just cut never answers. Its last stdout line is parsed as JSON.
+ */
+async function runDriver(dir: string, body: string, env: Record<string, string> = {}) {
   const root = new URL("../../..", import.meta.url).pathname;
   const db = new URL("./db.ts", import.meta.url).href;
-  // A server that accepts and never answers: the pool's query stays pending, as one does on
-  // a connection that a restart has just cut.
   const driver = `
-import { db, guardClosedSocketWrites } from ${JSON.stringify(db)};
+import { db } from ${JSON.stringify(db)};
 import { writeAfterClose } from ${JSON.stringify(`${dir}/postgres/3.4.9/src/connection.js`)};
 const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const held = [];
 (async () => { for await (const c of silent) held.push(c); })();
 Deno.env.set("SUPABASE_DB_URL", \`postgres://u:p@127.0.0.1:\${silent.addr.port}/postgres\`);
-guardClosedSocketWrites();
-const sql = db();
-const pending = sql\`select 1\`.then(() => "answered", (e) => e.code ?? e.message);
-await new Promise((r) => setTimeout(r, 200));
-const before = held.length;
-writeAfterClose(${JSON.stringify(name)});
-const outcome = await Promise.race([pending, new Promise((r) => setTimeout(() => r("still pending"), 5000))]);
-// The same handle, as a handler holds it: its next query opens a connection of a new pool.
-sql\`select 2\`.catch(() => {});
-await new Promise((r) => setTimeout(r, 300));
-console.log(JSON.stringify({ outcome, before, after: held.length, same: db() === sql }));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const settle = (q) => q.then(() => "answered", (e) => e.code ?? e.message);
+${body}
 for (const c of held) c.close();
 silent.close();
 Deno.exit(0);
@@ -108,28 +109,46 @@ Deno.exit(0);
       "-A",
       `${dir}/driver.ts`,
     ],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const last = stdout.trim().split("\n").at(-1);
   return {
     code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
+    result: last ? JSON.parse(last) : undefined,
     stderr: new TextDecoder().decode(out.stderr),
   };
 }
 
+// A query left pending on the closed socket, the write's TypeError thrown from its timer.
+const closedSocketWrite = (name: string) => `
+const sql = db();
+const pool = sql.options;
+const pending = settle(sql\`select 1\`);
+await sleep(200);
+const before = held.length;
+writeAfterClose(${JSON.stringify(name)});
+const outcome = await Promise.race([pending, sleep(6000).then(() => "still pending")]);
+// The same handle, as a handler holds it: its next query opens a connection of a new pool.
+sql\`select 2\`.catch(() => {});
+await sleep(300);
+console.log(JSON.stringify({ outcome, before, after: held.length, replaced: sql.options !== pool }));
+`;
+
 Deno.test("the guard keeps the isolate alive, fails the pool's pending query as retryable, and the handlers' client goes on through a new pool", async () => {
   const dir = await fixtureDir();
   try {
-    const run = await runDriver(dir, "nextWrite");
+    const run = await runDriver(dir, closedSocketWrite("nextWrite"));
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout.trim().split("\n").at(-1)!), {
+    assert.deepEqual(run.result, {
       outcome: "CONNECTION_DESTROYED",
       before: 1,
       after: 2,
-      same: true,
+      replaced: true,
     });
-    assert.match(run.stderr, /postgres\.js #1154/);
+    assert.match(run.stderr, /postgres\.js #1154\); the next query opens a new pool/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -138,15 +157,60 @@ Deno.test("the guard keeps the isolate alive, fails the pool's pending query as 
 Deno.test("any other uncaught error still ends the isolate", async () => {
   const dir = await fixtureDir();
   try {
-    const run = await runDriver(dir, "other");
+    const run = await runDriver(dir, closedSocketWrite("other"));
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
       /Uncaught TypeError: Cannot read properties of null \(reading 'write'\)/,
     );
-    assert.equal(run.stdout.trim(), "");
+    assert.equal(run.result, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a query that times out connecting replaces the pool; another connection error does not", async () => {
+  const dir = await fixtureDir();
+  try {
+    const run = await runDriver(
+      dir,
+      `
+const sql = db();
+const first = sql.options;
+const timedOut = await settle(sql\`select 1\`);
+await sleep(50);
+// The next pool opens on port 1, where nothing listens: refused at once, which says nothing
+// about the pool.
+Deno.env.set("SUPABASE_DB_URL", "postgres://u:p@127.0.0.1:1/postgres");
+const second = sql.options;
+const pool = second;
+const refused = await settle(sql\`select 1\`);
+await sleep(50);
+console.log(JSON.stringify({ timedOut, replaced: second !== first, refused, kept: sql.options === pool }));
+`,
+      { BENCHWATCH_DB_CONNECT_TIMEOUT: "1" },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.result, {
+      timedOut: "CONNECT_TIMEOUT",
+      replaced: true,
+      refused: "ECONNREFUSED",
+      kept: true,
+    });
+    assert.match(run.stderr, /a connection timed out; the next query opens a new pool/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connectTimeout() is 10 s by default and refuses a value outside 1 to 60", () => {
+  assert.equal(connectTimeout(undefined), 10);
+  assert.equal(connectTimeout("3"), 3);
+  for (const bad of ["0", "61", "1.5", "soon"]) {
+    assert.throws(
+      () => connectTimeout(bad),
+      /Set BENCHWATCH_DB_CONNECT_TIMEOUT to a whole number from 1 to 60/,
+    );
   }
 });
 
