@@ -13,6 +13,35 @@ CREATE OR REPLACE FUNCTION benchwatch_private.load_detector_state (
 declare
   v_n integer;
 begin
+  -- Hold the rows first (a placeholder for a missing one), then read the log in a later
+  -- statement: a concurrent transaction that keeps one of them (a run of the series, a pin)
+  -- commits before the rows are computed, and its observations are read too.
+  insert into benchwatch_private.detector_state (
+    model_version, model_provider, dataset_version, prompt_version, environment, metric_name,
+    window_size, reference_runs, last_created_at, last_seq, last_transaction_ids, window_values,
+    window_back_in_control, reference_values)
+  select distinct k.model_version, k.model_provider, k.dataset_version, k.prompt_version, k.environment,
+         k.metric_name, 0, 0, '-infinity'::timestamptz, 0, '{}'::uuid[], '{}'::numeric[], '{}'::boolean[],
+         '{}'::numeric[]
+  from rows from (pg_catalog.unnest(p_model_versions), pg_catalog.unnest(p_model_providers),
+                  pg_catalog.unnest(p_dataset_versions), pg_catalog.unnest(p_prompt_versions),
+                  pg_catalog.unnest(p_environments), pg_catalog.unnest(p_metric_names))
+    as k(model_version, model_provider, dataset_version, prompt_version, environment, metric_name)
+  order by 1, 2, 3, 4, 5, 6
+  on conflict (model_version, model_provider, dataset_version, prompt_version, environment, metric_name)
+  do nothing;
+  perform 1
+  from benchwatch_private.detector_state s
+  join rows from (pg_catalog.unnest(p_model_versions), pg_catalog.unnest(p_model_providers),
+                  pg_catalog.unnest(p_dataset_versions), pg_catalog.unnest(p_prompt_versions),
+                  pg_catalog.unnest(p_environments), pg_catalog.unnest(p_metric_names))
+    as k(model_version, model_provider, dataset_version, prompt_version, environment, metric_name)
+    on s.model_version = k.model_version and s.model_provider = k.model_provider
+   and s.dataset_version = k.dataset_version and s.prompt_version = k.prompt_version
+   and s.environment = k.environment and s.metric_name = k.metric_name
+  order by s.model_version, s.model_provider, s.dataset_version, s.prompt_version, s.environment, s.metric_name
+  for update of s;
+
   with k as materialized (
     select distinct k.model_version, k.model_provider, k.dataset_version, k.prompt_version,
            k.environment, k.metric_name
@@ -127,6 +156,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."load_detector_state"(text[], text[], text[], text[], text[], text[]) TO "postgres";
 
-COMMENT ON FUNCTION "benchwatch_private"."load_detector_state"(text[], text[], text[], text[], text[], text[]) IS 'Recomputes the detector_state rows of the given (series, metric) keys (aligned arrays) from metric_observations and the series'' pinned baseline: upserts the keys that have observations, removes the rows of those that have none; returns how many rows it wrote. record_runs calls it for the rows its in-place update cannot keep (a run older than the newest observation, a changed policy, a missing row); rebuild_detector_state for every row.';
+COMMENT ON FUNCTION "benchwatch_private"."load_detector_state"(text[], text[], text[], text[], text[], text[]) IS 'Recomputes the detector_state rows of the given (series, metric) keys (aligned arrays) from metric_observations and the series'' pinned baseline: upserts the keys that have observations, removes the rows of those that have none; returns how many rows it wrote. It locks the rows (inserting a placeholder for a missing one) before it reads the log, so a concurrent transaction keeping one of them commits first and its observations are read. record_runs calls it for the rows its in-place update cannot keep (a run older than the newest observation, a changed policy, a missing row); rebuild_detector_state for every row.';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."load_detector_state"(text[], text[], text[], text[], text[], text[]) FROM PUBLIC;
