@@ -37,6 +37,9 @@ declare
   v_st_pv text[];
   v_st_env text[];
   v_st_metric text[];
+  v_kn_metric text[];
+  v_kn_window integer[];
+  v_kn_reference integer[];
 begin
   -- 1. Validate every run, in order. A run whose identity is already recorded replays its
   --    first answer; an Idempotency-Key already used for a different run is BW009.
@@ -178,10 +181,15 @@ begin
             from run as r) as a
       cross join lateral benchwatch_private.compare_runs(a.mv, a.mp, a.dv, a.pv, a.env, a.m, 0.05) as c
     ),
+    -- The policy once per metric: proportion for own_stderr, and the sizes the detector
+    -- state is kept with (step 7).
     dpol as materialized (
-      select d.metric_name, pol.proportion
+      select d.metric_name, pol.proportion,
+             greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
+             pol.reference_runs
       from (select distinct x.metric_name from cmp as x) as d
       cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
+      cross join benchwatch_private.detection_defaults as dd
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,
@@ -224,8 +232,11 @@ begin
              c.baseline_transaction_id, c.baseline_model_version, c.baseline_prompt_version,
              c.baseline_pinned_at, c.prompt_mismatch, c.reported, c.trials, c.own, a.reference_value,
              a.noise, a.z, a.out_of_control, a.back_in_control, a.confirmed_out, a.confirmed_back
-           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}')
-    into v_items
+           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}'),
+           (select pg_catalog.array_agg(d.metric_name) from dpol as d),
+           (select pg_catalog.array_agg(d.window_size) from dpol as d),
+           (select pg_catalog.array_agg(d.reference_runs) from dpol as d)
+    into v_items, v_kn_metric, v_kn_window, v_kn_reference
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
@@ -237,8 +248,9 @@ begin
     --    stand for them: each (series, metric) row takes its new observation in place when
     --    that observation is the newest (by created_at, seq) and the row was kept with the
     --    policy's current window and reference sizes (one UPDATE, HOT: no indexed column
-    --    changes). Any other row (a backfilled run, a changed policy, no row yet) is rebuilt
-    --    from metric_observations, which now holds the new observation.
+    --    changes; the sizes are step 6's policy lookups). Any other row (a backfilled run, a
+    --    changed policy, no row yet) is rebuilt from metric_observations, which now holds the
+    --    new observation.
     with ins as (
       insert into benchwatch_private.metric_observations (
         transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
@@ -252,13 +264,10 @@ begin
       returning transaction_id, metric_name, seq, model_version, model_provider, dataset_version,
                 prompt_version, environment, created_at, value, out_of_control, back_in_control
     ),
-    kn as materialized (
-      select d.metric_name,
-             greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
-             pol.reference_runs
-      from (select distinct i.metric_name from ins as i) as d
-      cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
-      cross join benchwatch_private.detection_defaults as dd
+    kn as (
+      select k.metric_name, k.window_size, k.reference_runs
+      from rows from (pg_catalog.unnest(v_kn_metric), pg_catalog.unnest(v_kn_window),
+                      pg_catalog.unnest(v_kn_reference)) as k(metric_name, window_size, reference_runs)
     ),
     up as (
       update benchwatch_private.detector_state as s
