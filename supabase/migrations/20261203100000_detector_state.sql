@@ -579,6 +579,104 @@ grant execute on function benchwatch_private.assess_runs(benchwatch_private.asse
 
 comment on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) is 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. The history it reads (the last max(history_window, evidence_runs - 1) runs before the run, the first reference_runs - 1 in-control runs after the baseline, the baseline''s own standard error) comes from the series'' detector_state row when that row stands for it: every observation of the series and metric precedes the run and none is the run''s own, the row was kept with the policy''s current window and reference sizes, and, when the baseline is the series'' own, for this baseline. Otherwise (a run older than the newest observation, e.g. a backfill or detect_regression''s latest run; a changed policy; a re-pinned baseline not yet rebuilt; no row) it reads the same from metric_observations, which defines the answers: both give identical rows. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 
+-- record_runs' step 7, in a function of its own so that its statement runs on one generic plan
+-- (as assess_runs and compare_runs do) instead of being planned again on every call.
+create or replace function benchwatch_private.record_observations (
+  p_items           benchwatch_private.run_metric[],
+  p_metrics         text[],
+  p_window_sizes    integer[],
+  p_reference_runs  integer[]
+)
+  returns void
+  language plpgsql
+  volatile
+  set search_path = ''
+  set plan_cache_mode = 'force_generic_plan'
+as $function$
+declare
+  v_st_mv text[];
+  v_st_mp text[];
+  v_st_dv text[];
+  v_st_pv text[];
+  v_st_env text[];
+  v_st_metric text[];
+begin
+  -- The observations, and the detector_state rows that stand for them: each (series, metric)
+  -- row takes its new observation in place when that observation is the newest (by
+  -- created_at, seq) and the row was kept with the policy's current window and reference sizes
+  -- (one UPDATE, HOT: no indexed column changes). Any other row (a backfilled run, a changed
+  -- policy, no row yet) is rebuilt from metric_observations, which now holds the new
+  -- observation.
+  with ins as (
+    insert into benchwatch_private.metric_observations (
+      transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
+      environment, created_at, value, dataset_size, reported_stderr, trials, own_stderr,
+      reference_value, noise, z, out_of_control, back_in_control)
+    select a.tx_id, a.metric_name, a.model_version, a.model_provider, a.dataset_version, a.prompt_version,
+           a.environment, a.created_at, a.current_value, a.dataset_size, a.reported, a.trials, a.own,
+           a.reference_value, a.noise, a.z, coalesce(a.out_of_control, false), coalesce(a.back_in_control, true)
+    from pg_catalog.unnest(p_items) as a
+    where a.current_value is not null
+    returning transaction_id, metric_name, seq, model_version, model_provider, dataset_version,
+              prompt_version, environment, created_at, value, out_of_control, back_in_control
+  ),
+  kn as (
+    select k.metric_name, k.window_size, k.reference_runs
+    from rows from (pg_catalog.unnest(p_metrics), pg_catalog.unnest(p_window_sizes),
+                    pg_catalog.unnest(p_reference_runs)) as k(metric_name, window_size, reference_runs)
+  ),
+  up as (
+    update benchwatch_private.detector_state as s
+    set window_values = (pg_catalog.array_prepend(i.value, s.window_values))[1:s.window_size],
+        window_back_in_control = (pg_catalog.array_prepend(i.back_in_control, s.window_back_in_control))[1:s.window_size],
+        last_transaction_ids = case when i.created_at = s.last_created_at
+                                    then pg_catalog.array_append(s.last_transaction_ids, i.transaction_id)
+                                    else array[i.transaction_id] end,
+        last_created_at = i.created_at,
+        last_seq = i.seq,
+        -- A reference run while the reference is filling: in control, at or after the
+        -- baseline, not the baseline itself.
+        reference_values = case
+          when s.baseline_transaction_id is not null and not i.out_of_control
+               and i.created_at >= s.baseline_created_at and i.transaction_id <> s.baseline_transaction_id
+               and pg_catalog.cardinality(s.reference_values) < s.reference_runs - 1
+            then pg_catalog.array_append(s.reference_values, i.value)
+          else s.reference_values
+        end
+    from ins as i
+    join kn on kn.metric_name = i.metric_name
+    where s.model_version = i.model_version and s.model_provider = i.model_provider
+      and s.dataset_version = i.dataset_version and s.prompt_version = i.prompt_version
+      and s.environment = i.environment and s.metric_name = i.metric_name
+      and (s.last_created_at, s.last_seq) < (i.created_at, i.seq)
+      and s.window_size = kn.window_size and s.reference_runs = kn.reference_runs
+    returning s.model_version, s.model_provider, s.dataset_version, s.prompt_version, s.environment,
+              s.metric_name
+  )
+  select pg_catalog.array_agg(i.model_version), pg_catalog.array_agg(i.model_provider),
+         pg_catalog.array_agg(i.dataset_version), pg_catalog.array_agg(i.prompt_version),
+         pg_catalog.array_agg(i.environment), pg_catalog.array_agg(i.metric_name)
+  into v_st_mv, v_st_mp, v_st_dv, v_st_pv, v_st_env, v_st_metric
+  from ins as i
+  left join up as u
+    on u.model_version = i.model_version and u.model_provider = i.model_provider
+   and u.dataset_version = i.dataset_version and u.prompt_version = i.prompt_version
+   and u.environment = i.environment and u.metric_name = i.metric_name
+  where u.metric_name is null;
+  if v_st_mv is not null then
+    perform benchwatch_private.load_detector_state(v_st_mv, v_st_mp, v_st_dv, v_st_pv, v_st_env, v_st_metric);
+  end if;
+end
+$function$;
+
+revoke all on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[])
+  from public, anon, authenticated, service_role;
+grant execute on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[])
+  to postgres;
+
+comment on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[]) is
+  'record_runs'' step 7 for one round: inserts a metric_observations row per run and metric with a value (its verdict from p_items), and keeps each one''s detector_state row: updated in place (one HOT UPDATE) when the observation is the newest of its series and metric and the row has the policy''s current window and reference sizes (p_metrics with p_window_sizes and p_reference_runs, from record_runs'' policy lookup), rebuilt from metric_observations (load_detector_state) otherwise.';
+
 CREATE OR REPLACE FUNCTION benchwatch_private.record_runs (
   p_runs             jsonb,
   p_idempotency_keys text[],
@@ -612,12 +710,6 @@ declare
   v_message text;
   v_detail text;
   v_hint text;
-  v_st_mv text[];
-  v_st_mp text[];
-  v_st_dv text[];
-  v_st_pv text[];
-  v_st_env text[];
-  v_st_metric text[];
   v_kn_metric text[];
   v_kn_window integer[];
   v_kn_reference integer[];
@@ -826,71 +918,8 @@ begin
     v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
 
     -- 7. The observations later runs of the series read, and the detector_state rows that
-    --    stand for them: each (series, metric) row takes its new observation in place when
-    --    that observation is the newest (by created_at, seq) and the row was kept with the
-    --    policy's current window and reference sizes (one UPDATE, HOT: no indexed column
-    --    changes; the sizes are step 6's policy lookups). Any other row (a backfilled run, a
-    --    changed policy, no row yet) is rebuilt from metric_observations, which now holds the
-    --    new observation.
-    with ins as (
-      insert into benchwatch_private.metric_observations (
-        transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
-        environment, created_at, value, dataset_size, reported_stderr, trials, own_stderr,
-        reference_value, noise, z, out_of_control, back_in_control)
-      select a.tx_id, a.metric_name, a.model_version, a.model_provider, a.dataset_version, a.prompt_version,
-             a.environment, a.created_at, a.current_value, a.dataset_size, a.reported, a.trials, a.own,
-             a.reference_value, a.noise, a.z, coalesce(a.out_of_control, false), coalesce(a.back_in_control, true)
-      from pg_catalog.unnest(v_items) as a
-      where a.current_value is not null
-      returning transaction_id, metric_name, seq, model_version, model_provider, dataset_version,
-                prompt_version, environment, created_at, value, out_of_control, back_in_control
-    ),
-    kn as (
-      select k.metric_name, k.window_size, k.reference_runs
-      from rows from (pg_catalog.unnest(v_kn_metric), pg_catalog.unnest(v_kn_window),
-                      pg_catalog.unnest(v_kn_reference)) as k(metric_name, window_size, reference_runs)
-    ),
-    up as (
-      update benchwatch_private.detector_state as s
-      set window_values = (pg_catalog.array_prepend(i.value, s.window_values))[1:s.window_size],
-          window_back_in_control = (pg_catalog.array_prepend(i.back_in_control, s.window_back_in_control))[1:s.window_size],
-          last_transaction_ids = case when i.created_at = s.last_created_at
-                                      then pg_catalog.array_append(s.last_transaction_ids, i.transaction_id)
-                                      else array[i.transaction_id] end,
-          last_created_at = i.created_at,
-          last_seq = i.seq,
-          -- A reference run while the reference is filling: in control, at or after the
-          -- baseline, not the baseline itself.
-          reference_values = case
-            when s.baseline_transaction_id is not null and not i.out_of_control
-                 and i.created_at >= s.baseline_created_at and i.transaction_id <> s.baseline_transaction_id
-                 and pg_catalog.cardinality(s.reference_values) < s.reference_runs - 1
-              then pg_catalog.array_append(s.reference_values, i.value)
-            else s.reference_values
-          end
-      from ins as i
-      join kn on kn.metric_name = i.metric_name
-      where s.model_version = i.model_version and s.model_provider = i.model_provider
-        and s.dataset_version = i.dataset_version and s.prompt_version = i.prompt_version
-        and s.environment = i.environment and s.metric_name = i.metric_name
-        and (s.last_created_at, s.last_seq) < (i.created_at, i.seq)
-        and s.window_size = kn.window_size and s.reference_runs = kn.reference_runs
-      returning s.model_version, s.model_provider, s.dataset_version, s.prompt_version, s.environment,
-                s.metric_name
-    )
-    select pg_catalog.array_agg(i.model_version), pg_catalog.array_agg(i.model_provider),
-           pg_catalog.array_agg(i.dataset_version), pg_catalog.array_agg(i.prompt_version),
-           pg_catalog.array_agg(i.environment), pg_catalog.array_agg(i.metric_name)
-    into v_st_mv, v_st_mp, v_st_dv, v_st_pv, v_st_env, v_st_metric
-    from ins as i
-    left join up as u
-      on u.model_version = i.model_version and u.model_provider = i.model_provider
-     and u.dataset_version = i.dataset_version and u.prompt_version = i.prompt_version
-     and u.environment = i.environment and u.metric_name = i.metric_name
-    where u.metric_name is null;
-    if v_st_mv is not null then
-      perform benchwatch_private.load_detector_state(v_st_mv, v_st_mp, v_st_dv, v_st_pv, v_st_env, v_st_metric);
-    end if;
+    --    stand for them (record_observations).
+    perform benchwatch_private.record_observations(v_items, v_kn_metric, v_kn_window, v_kn_reference);
 
     -- 8. Alerts follow each series' latest run only: continue the open ones still out of
     --    control, open the confirmed ones, resolve the ones confirmed back. Skipped when no
