@@ -580,12 +580,11 @@ grant execute on function benchwatch_private.assess_runs(benchwatch_private.asse
 comment on function benchwatch_private.assess_runs(benchwatch_private.assess_input[]) is 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. The history it reads (the last max(history_window, evidence_runs - 1) runs before the run, the first reference_runs - 1 in-control runs after the baseline, the baseline''s own standard error) comes from the series'' detector_state row when that row stands for it: every observation of the series and metric precedes the run and none is the run''s own, the row was kept with the policy''s current window and reference sizes, and, when the baseline is the series'' own, for this baseline. Otherwise (a run older than the newest observation, e.g. a backfill or detect_regression''s latest run; a changed policy; a re-pinned baseline not yet rebuilt; no row) it reads the same from metric_observations, which defines the answers: both give identical rows. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 
 -- record_runs' step 7, in a function of its own so that its statement runs on one generic plan
--- (as assess_runs and compare_runs do) instead of being planned again on every call.
+-- (as assess_runs and compare_runs do) instead of being planned again on every call (~0.45 ms;
+-- taking the sizes from record_runs' own policy lookup in step 6 cost more than it saved, its
+-- statement being planned per call).
 create or replace function benchwatch_private.record_observations (
-  p_items           benchwatch_private.run_metric[],
-  p_metrics         text[],
-  p_window_sizes    integer[],
-  p_reference_runs  integer[]
+  p_items benchwatch_private.run_metric[]
 )
   returns void
   language plpgsql
@@ -620,10 +619,13 @@ begin
     returning transaction_id, metric_name, seq, model_version, model_provider, dataset_version,
               prompt_version, environment, created_at, value, out_of_control, back_in_control
   ),
-  kn as (
-    select k.metric_name, k.window_size, k.reference_runs
-    from rows from (pg_catalog.unnest(p_metrics), pg_catalog.unnest(p_window_sizes),
-                    pg_catalog.unnest(p_reference_runs)) as k(metric_name, window_size, reference_runs)
+  kn as materialized (
+    select d.metric_name,
+           greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
+           pol.reference_runs
+    from (select distinct i.metric_name from ins as i) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
+    cross join benchwatch_private.detection_defaults as dd
   ),
   up as (
     update benchwatch_private.detector_state as s
@@ -669,13 +671,13 @@ begin
 end
 $function$;
 
-revoke all on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[])
+revoke all on function benchwatch_private.record_observations(benchwatch_private.run_metric[])
   from public, anon, authenticated, service_role;
-grant execute on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[])
+grant execute on function benchwatch_private.record_observations(benchwatch_private.run_metric[])
   to postgres;
 
-comment on function benchwatch_private.record_observations(benchwatch_private.run_metric[], text[], integer[], integer[]) is
-  'record_runs'' step 7 for one round: inserts a metric_observations row per run and metric with a value (its verdict from p_items), and keeps each one''s detector_state row: updated in place (one HOT UPDATE) when the observation is the newest of its series and metric and the row has the policy''s current window and reference sizes (p_metrics with p_window_sizes and p_reference_runs, from record_runs'' policy lookup), rebuilt from metric_observations (load_detector_state) otherwise.';
+comment on function benchwatch_private.record_observations(benchwatch_private.run_metric[]) is
+  'record_runs'' step 7 for one round: inserts a metric_observations row per run and metric with a value (its verdict from p_items), and keeps each one''s detector_state row: updated in place (one HOT UPDATE) when the observation is the newest of its series and metric and the row has the policy''s current window and reference sizes, rebuilt from metric_observations (load_detector_state) otherwise.';
 
 CREATE OR REPLACE FUNCTION benchwatch_private.record_runs (
   p_runs             jsonb,
@@ -710,9 +712,6 @@ declare
   v_message text;
   v_detail text;
   v_hint text;
-  v_kn_metric text[];
-  v_kn_window integer[];
-  v_kn_reference integer[];
 begin
   -- 1. Validate every run, in order. A run whose identity is already recorded replays its
   --    first answer; an Idempotency-Key already used for a different run is BW009.
@@ -854,15 +853,10 @@ begin
             from run as r) as a
       cross join lateral benchwatch_private.compare_runs(a.mv, a.mp, a.dv, a.pv, a.env, a.m, 0.05) as c
     ),
-    -- The policy once per metric: proportion for own_stderr, and the sizes the detector
-    -- state is kept with (step 7).
     dpol as materialized (
-      select d.metric_name, pol.proportion,
-             greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
-             pol.reference_runs
+      select d.metric_name, pol.proportion
       from (select distinct x.metric_name from cmp as x) as d
       cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
-      cross join benchwatch_private.detection_defaults as dd
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,
@@ -905,11 +899,8 @@ begin
              c.baseline_transaction_id, c.baseline_model_version, c.baseline_prompt_version,
              c.baseline_pinned_at, c.prompt_mismatch, c.reported, c.trials, c.own, a.reference_value,
              a.noise, a.z, a.out_of_control, a.back_in_control, a.confirmed_out, a.confirmed_back
-           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}'),
-           (select pg_catalog.array_agg(d.metric_name) from dpol as d),
-           (select pg_catalog.array_agg(d.window_size) from dpol as d),
-           (select pg_catalog.array_agg(d.reference_runs) from dpol as d)
-    into v_items, v_kn_metric, v_kn_window, v_kn_reference
+           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}')
+    into v_items
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
@@ -919,7 +910,7 @@ begin
 
     -- 7. The observations later runs of the series read, and the detector_state rows that
     --    stand for them (record_observations).
-    perform benchwatch_private.record_observations(v_items, v_kn_metric, v_kn_window, v_kn_reference);
+    perform benchwatch_private.record_observations(v_items);
 
     -- 8. Alerts follow each series' latest run only: continue the open ones still out of
     --    control, open the confirmed ones, resolve the ones confirmed back. Skipped when no

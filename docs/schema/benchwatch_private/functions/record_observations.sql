@@ -1,8 +1,5 @@
 CREATE OR REPLACE FUNCTION benchwatch_private.record_observations (
-  p_items          benchwatch_private.run_metric[],
-  p_metrics        text[],
-  p_window_sizes   integer[],
-  p_reference_runs integer[]
+  p_items benchwatch_private.run_metric[]
 )
   RETURNS void
   LANGUAGE plpgsql
@@ -36,10 +33,13 @@ begin
     returning transaction_id, metric_name, seq, model_version, model_provider, dataset_version,
               prompt_version, environment, created_at, value, out_of_control, back_in_control
   ),
-  kn as (
-    select k.metric_name, k.window_size, k.reference_runs
-    from rows from (pg_catalog.unnest(p_metrics), pg_catalog.unnest(p_window_sizes),
-                    pg_catalog.unnest(p_reference_runs)) as k(metric_name, window_size, reference_runs)
+  kn as materialized (
+    select d.metric_name,
+           greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
+           pol.reference_runs
+    from (select distinct i.metric_name from ins as i) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
+    cross join benchwatch_private.detection_defaults as dd
   ),
   up as (
     update benchwatch_private.detector_state as s
@@ -85,8 +85,8 @@ begin
 end
 $function$;
 
-GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[], text[], integer[], integer[]) TO "postgres";
+GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[]) TO "postgres";
 
-COMMENT ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[], text[], integer[], integer[]) IS 'record_runs'' step 7 for one round: inserts a metric_observations row per run and metric with a value (its verdict from p_items), and keeps each one''s detector_state row: updated in place (one HOT UPDATE) when the observation is the newest of its series and metric and the row has the policy''s current window and reference sizes (p_metrics with p_window_sizes and p_reference_runs, from record_runs'' policy lookup), rebuilt from metric_observations (load_detector_state) otherwise.';
+COMMENT ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[]) IS 'record_runs'' step 7 for one round: inserts a metric_observations row per run and metric with a value (its verdict from p_items), and keeps each one''s detector_state row: updated in place (one HOT UPDATE) when the observation is the newest of its series and metric and the row has the policy''s current window and reference sizes, rebuilt from metric_observations (load_detector_state) otherwise.';
 
-REVOKE ALL ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[], text[], integer[], integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "benchwatch_private"."record_observations"(benchwatch_private.run_metric[]) FROM PUBLIC;

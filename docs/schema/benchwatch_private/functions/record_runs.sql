@@ -31,9 +31,6 @@ declare
   v_message text;
   v_detail text;
   v_hint text;
-  v_kn_metric text[];
-  v_kn_window integer[];
-  v_kn_reference integer[];
 begin
   -- 1. Validate every run, in order. A run whose identity is already recorded replays its
   --    first answer; an Idempotency-Key already used for a different run is BW009.
@@ -175,15 +172,10 @@ begin
             from run as r) as a
       cross join lateral benchwatch_private.compare_runs(a.mv, a.mp, a.dv, a.pv, a.env, a.m, 0.05) as c
     ),
-    -- The policy once per metric: proportion for own_stderr, and the sizes the detector
-    -- state is kept with (step 7).
     dpol as materialized (
-      select d.metric_name, pol.proportion,
-             greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
-             pol.reference_runs
+      select d.metric_name, pol.proportion
       from (select distinct x.metric_name from cmp as x) as d
       cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
-      cross join benchwatch_private.detection_defaults as dd
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,
@@ -226,11 +218,8 @@ begin
              c.baseline_transaction_id, c.baseline_model_version, c.baseline_prompt_version,
              c.baseline_pinned_at, c.prompt_mismatch, c.reported, c.trials, c.own, a.reference_value,
              a.noise, a.z, a.out_of_control, a.back_in_control, a.confirmed_out, a.confirmed_back
-           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}'),
-           (select pg_catalog.array_agg(d.metric_name) from dpol as d),
-           (select pg_catalog.array_agg(d.window_size) from dpol as d),
-           (select pg_catalog.array_agg(d.reference_runs) from dpol as d)
-    into v_items, v_kn_metric, v_kn_window, v_kn_reference
+           )::benchwatch_private.run_metric order by c.ord, c.metric_name), '{}')
+    into v_items
     from c
     left join assessed as a on a.ord = c.ord and a.metric_name = c.metric_name;
 
@@ -240,7 +229,7 @@ begin
 
     -- 7. The observations later runs of the series read, and the detector_state rows that
     --    stand for them (record_observations).
-    perform benchwatch_private.record_observations(v_items, v_kn_metric, v_kn_window, v_kn_reference);
+    perform benchwatch_private.record_observations(v_items);
 
     -- 8. Alerts follow each series' latest run only: continue the open ones still out of
     --    control, open the confirmed ones, resolve the ones confirmed back. Skipped when no
