@@ -13,11 +13,7 @@
 -- * load_detector_state, rebuild_detector_state (new): recompute rows from the log.
 -- * assess_runs (redefined): reads a valid state row instead of the log; the log otherwise.
 --   Same columns, same answers.
--- * record_runs (redefined): step 7 is record_observations (new), which inserts the
---   observations and keeps the state, on one generic plan.
--- * metric_detection_policies (new): the policy of many metrics in one call, which assess_runs,
---   record_runs and record_observations use instead of one metric_detection_policy call per
---   metric; metric_detection_policy (redefined) is it for one metric.
+-- * record_runs (redefined): step 7 updates the state from the observations it inserts.
 -- * tg_benchmark_snapshots__detector_state (new) with two triggers on benchmark_snapshots: a
 --   pin, re-pin or unpin rebuilds the series' rows (their reference changes with the baseline).
 -- The rule itself is unchanged (eval:detection prints the same tables).
@@ -77,93 +73,6 @@ comment on column benchwatch_private.detector_state.baseline_stderr is
   'own_stderr of the baseline''s observation of this metric.';
 comment on column benchwatch_private.detector_state.reference_values is
   'The first reference_runs - 1 in-control values after the baseline (created_at >= the baseline''s, not the baseline''s own), oldest first; with the baseline''s value they are the reference runs. Empty without a baseline; frozen once full.';
-
--- The policy of many metrics in one call: assess_runs, record_runs and record_observations
--- looked each metric up with a call of its own (18 calls for a six-metric run, ~0.45 ms).
-create or replace function benchwatch_private.metric_detection_policies (
-  p_metrics text[]
-)
-  returns table (
-    metric            text,
-    sensitivity       numeric,
-    confirmation_runs integer,
-    min_history       integer,
-    history_window    integer,
-    proportion        boolean,
-    resolve_fraction  numeric,
-    reference_runs    integer
-  )
-  language plpgsql
-  stable
-  rows 10
-  set search_path = ''
-as $function$
-#variable_conflict use_column
-begin
-  return query
-  select m.metric,
-         coalesce(p.sensitivity, d.sensitivity),
-         coalesce(p.confirmation_runs, d.confirmation_runs),
-         coalesce(p.min_history, d.min_history),
-         coalesce(p.history_window, d.history_window),
-         coalesce(p.proportion, false),
-         d.resolve_fraction,
-         d.reference_runs
-  from pg_catalog.unnest(p_metrics) as m(metric)
-  cross join benchwatch_private.detection_defaults d
-  left join lateral (
-    select mp.sensitivity, mp.confirmation_runs, mp.min_history, mp.history_window, mp.proportion
-    from public.metric_policies mp
-    where mp.metric = m.metric
-       or (pg_catalog.strpos(mp.metric, '*') > 0
-           and m.metric like pg_catalog.replace(
-                 pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(mp.metric, '\', '\\'), '%', '\%'), '_', '\_'),
-                 '*', '%'))
-    order by (mp.metric = m.metric) desc, pg_catalog.length(mp.metric) desc, mp.metric
-    limit 1
-  ) as p on true;
-end
-$function$;
-
-revoke all on function benchwatch_private.metric_detection_policies(text[])
-  from public, anon, authenticated, service_role;
-grant execute on function benchwatch_private.metric_detection_policies(text[]) to service_role;
-
-comment on function benchwatch_private.metric_detection_policies(text[]) is
-  'Effective alerting knobs for each metric of p_metrics, one row each (metric first): its metric_policies row (exact name, else the longest matching * pattern), else benchwatch_private.detection_defaults (sensitivity 2, confirmation_runs 2, min_history 5, history_window 30, resolve_fraction 0.5, reference_runs 30); proportion false. evidence_runs, evidence_z and clip_z are read from detection_defaults by assess_runs.';
-
-create or replace function benchwatch_private.metric_detection_policy (
-  p_metric text
-)
-  returns table (
-    sensitivity       numeric,
-    confirmation_runs integer,
-    min_history       integer,
-    history_window    integer,
-    proportion        boolean,
-    resolve_fraction  numeric,
-    reference_runs    integer
-  )
-  language plpgsql
-  stable
-  rows 1
-  set search_path = ''
-as $function$
-#variable_conflict use_column
-begin
-  return query
-  select pol.sensitivity, pol.confirmation_runs, pol.min_history, pol.history_window, pol.proportion,
-         pol.resolve_fraction, pol.reference_runs
-  from benchwatch_private.metric_detection_policies(array[p_metric]) as pol;
-end
-$function$;
-
-revoke all on function benchwatch_private.metric_detection_policy(text)
-  from public, anon, authenticated, service_role;
-grant execute on function benchwatch_private.metric_detection_policy(text) to service_role;
-
-comment on function benchwatch_private.metric_detection_policy(text) is
-  'Effective alerting knobs for a metric: its metric_policies row, else benchwatch_private.detection_defaults (sensitivity 2, confirmation_runs 2, min_history 5, history_window 30, resolve_fraction 0.5, reference_runs 30); proportion false. evidence_runs, evidence_z and clip_z are read from detection_defaults by assess_runs. metric_detection_policies for one metric.';
 
 -- The state rows of the given (series, metric) keys (aligned arrays), recomputed from
 -- metric_observations: written (upsert) for keys with observations, removed for the others.
@@ -481,13 +390,14 @@ begin
     left join public.benchmark_snapshots b on b.id = i.baseline_snapshot_id
   ),
   pols as materialized (
-    select pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
+    select d.metric, pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
            dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z,
            -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
            -- least confirmation_runs; within the previous runs already read for the evidence.
            least(greatest(dd.resolve_runs, pol.confirmation_runs),
                  greatest(dd.evidence_runs, pol.confirmation_runs)) as resolve_runs
-    from benchwatch_private.metric_detection_policies(array(select distinct it.metric from items it)) as pol
+    from (select distinct it.metric from items it) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
     cross join benchwatch_private.detection_defaults dd
   ),
   m as (
@@ -710,10 +620,11 @@ begin
               prompt_version, environment, created_at, value, out_of_control, back_in_control
   ),
   kn as materialized (
-    select pol.metric as metric_name,
+    select d.metric_name,
            greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
            pol.reference_runs
-    from benchwatch_private.metric_detection_policies(array(select distinct i.metric_name from ins as i)) as pol
+    from (select distinct i.metric_name from ins as i) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
     cross join benchwatch_private.detection_defaults as dd
   ),
   up as (
@@ -943,8 +854,9 @@ begin
       cross join lateral benchwatch_private.compare_runs(a.mv, a.mp, a.dv, a.pv, a.env, a.m, 0.05) as c
     ),
     dpol as materialized (
-      select pol.metric as metric_name, pol.proportion
-      from benchwatch_private.metric_detection_policies(array(select distinct x.metric_name from cmp as x)) as pol
+      select d.metric_name, pol.proportion
+      from (select distinct x.metric_name from cmp as x) as d
+      cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,

@@ -38,13 +38,14 @@ begin
     left join public.benchmark_snapshots b on b.id = i.baseline_snapshot_id
   ),
   pols as materialized (
-    select pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
+    select d.metric, pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
            dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z,
            -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
            -- least confirmation_runs; within the previous runs already read for the evidence.
            least(greatest(dd.resolve_runs, pol.confirmation_runs),
                  greatest(dd.evidence_runs, pol.confirmation_runs)) as resolve_runs
-    from benchwatch_private.metric_detection_policies(array(select distinct it.metric from items it)) as pol
+    from (select distinct it.metric from items it) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
     cross join benchwatch_private.detection_defaults dd
   ),
   m as (

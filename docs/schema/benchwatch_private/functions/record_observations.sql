@@ -34,10 +34,11 @@ begin
               prompt_version, environment, created_at, value, out_of_control, back_in_control
   ),
   kn as materialized (
-    select pol.metric as metric_name,
+    select d.metric_name,
            greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
            pol.reference_runs
-    from benchwatch_private.metric_detection_policies(array(select distinct i.metric_name from ins as i)) as pol
+    from (select distinct i.metric_name from ins as i) as d
+    cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
     cross join benchwatch_private.detection_defaults as dd
   ),
   up as (

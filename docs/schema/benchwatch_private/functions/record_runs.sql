@@ -173,8 +173,9 @@ begin
       cross join lateral benchwatch_private.compare_runs(a.mv, a.mp, a.dv, a.pv, a.env, a.m, 0.05) as c
     ),
     dpol as materialized (
-      select pol.metric as metric_name, pol.proportion
-      from benchwatch_private.metric_detection_policies(array(select distinct x.metric_name from cmp as x)) as pol
+      select d.metric_name, pol.proportion
+      from (select distinct x.metric_name from cmp as x) as d
+      cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,
