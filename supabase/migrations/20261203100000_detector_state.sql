@@ -7,13 +7,14 @@
 --   observations' time, seq and transactions, the series' own pinned baseline (transaction,
 --   time, its observation's own_stderr) and the first reference_runs - 1 in-control values
 --   after it, and the two knobs its size was taken with. record_runs updates it in place in
---   the run's transaction, one UPDATE per round; anything the UPDATE cannot express (a run
+--   the run's transaction, one UPDATE per round (record_observations); anything the UPDATE cannot express (a run
 --   older than the newest observation, a changed policy, a missing row) rebuilds the row from
 --   metric_observations, which stays the definition of truth.
 -- * load_detector_state, rebuild_detector_state (new): recompute rows from the log.
 -- * assess_runs (redefined): reads a valid state row instead of the log; the log otherwise.
 --   Same columns, same answers.
--- * record_runs (redefined): step 7 updates the state from the observations it inserts.
+-- * record_runs (redefined): step 7 is record_observations (new), which inserts the round's
+--   observations and keeps their state rows, on one generic plan.
 -- * tg_benchmark_snapshots__detector_state (new) with two triggers on benchmark_snapshots: a
 --   pin, re-pin or unpin rebuilds the series' rows (their reference changes with the baseline).
 -- The rule itself is unchanged (eval:detection prints the same tables).
