@@ -2,8 +2,9 @@
 # Detection cost per run of two versions of the alert rule, interleaved on one database
 # (docs/reports/BENCHMARKS.md, the detection rows): SQL ms per run of ingest_runs of a 1000-run batch (500
 # series x 2 runs, 6 metrics, 30 runs of history each, baselines pinned) and of a single
-# record_run (200 calls). Each version's benchwatch_private.evidence and assess_runs are
-# taken from docs/schema/ at a git revision and swapped in before every repetition; the
+# record_run (200 calls). Each version's benchwatch_private.evidence, assess_runs, record_runs
+# and (since issue 22, which keeps the detector state there) record_observations are taken from
+# docs/schema/ at a git revision and swapped in before every repetition; the
 # order alternates; each repetition is rolled back. The history (500 series 'dc-m1' ..
 # 'dc-m500' of 31 runs) is committed once and analyzed first, as a real database's would be
 # (inside one uncommitted transaction the planner sees empty tables): benchmark_transactions
@@ -23,10 +24,12 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 for v in old new; do
   rev=${!v}
-  for f in evidence assess_runs; do
+  for f in evidence assess_runs record_runs; do
     git show "$rev:docs/schema/benchwatch_private/functions/$f.sql" >>"$dir/$v.sql" ||
       { echo "no docs/schema/benchwatch_private/functions/$f.sql at $rev" >&2; exit 2; }
   done
+  # Since issue 22, record_runs' step 7 is a function of its own (absent at older revisions).
+  git show "$rev:docs/schema/benchwatch_private/functions/record_observations.sql" >>"$dir/$v.sql" 2>/dev/null || true
 done
 run() { # $1: t; $2: first series; $3: last series
   echo "select jsonb_agg(jsonb_build_object('commit_sha', 'dc-' || $1, 'model_version', 'dc-m' || s,
@@ -44,11 +47,11 @@ if [ "$(psql "$db" -X -At -c "select count(*) from public.benchmark_transactions
     echo "set client_min_messages = warning;"
     echo "select count(*) from jsonb_array_elements(benchwatch_private.ingest_runs(($(run 0 1 500))) -> 'runs');"
     echo "select count(public.pin_baseline(t.id)) from benchmark_transactions t where t.model_version like 'dc-m%' and t.commit_sha = 'dc-0';"
-    echo "analyze public.benchmark_transactions, public.benchmark_snapshots, public.regression_alerts, benchwatch_private.metric_observations, benchwatch_private.run_identities;"
+    echo "analyze public.benchmark_transactions, public.benchmark_snapshots, public.regression_alerts, benchwatch_private.metric_observations, benchwatch_private.detector_state, benchwatch_private.run_identities;"
     for t in $(seq 1 30); do
       echo "select count(*) from jsonb_array_elements(benchwatch_private.ingest_runs(($(run "$t" 1 500))) -> 'runs');"
     done
-    echo "analyze public.benchmark_transactions, public.benchmark_snapshots, public.regression_alerts, benchwatch_private.metric_observations, benchwatch_private.run_identities;"
+    echo "analyze public.benchmark_transactions, public.benchmark_snapshots, public.regression_alerts, benchwatch_private.metric_observations, benchwatch_private.detector_state, benchwatch_private.run_identities;"
   } >"$dir/setup.sql"
   psql "$db" -X -q -f "$dir/setup.sql" >/dev/null
 fi

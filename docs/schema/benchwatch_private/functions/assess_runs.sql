@@ -57,11 +57,35 @@ begin
            pol.sensitivity, pol.confirmation_runs, pol.min_history, pol.history_window,
            pol.resolve_fraction, pol.reference_runs, pol.evidence_runs, pol.evidence_z, pol.clip_z,
            pol.alarm_z, pol.resolve_runs,
-           case when it.base_created is not null then bo.own_stderr end as base_se
+           coalesce(st.from_state, false) as from_state, st.vals as st_vals, st.backs as st_backs, st.ref_vals as st_ref_vals,
+           case when it.base_created is null then null
+                when st.from_state and it.same_series then st.base_se
+                else (select bo.own_stderr from benchwatch_private.metric_observations bo
+                      where bo.transaction_id = it.baseline_transaction_id and bo.metric_name = it.metric)
+           end as base_se
     from items it
     join pols pol on pol.metric = it.metric
-    left join benchwatch_private.metric_observations bo
-      on bo.transaction_id = it.baseline_transaction_id and bo.metric_name = it.metric
+    -- The series' detector_state row stands for the log when it holds exactly what the log
+    -- reads below for this run: every observation precedes the run (none later, none of the
+    -- run's own), it was kept with this policy's window and reference sizes, and (when the
+    -- reference runs are the series' own) for this baseline.
+    left join lateral (
+      select coalesce(
+               s.window_size = greatest(pol.history_window, pol.evidence_runs - 1)
+               and s.last_created_at <= it.as_of
+               and not (s.last_created_at = it.as_of and it.transaction_id = any (s.last_transaction_ids))
+               and (not it.same_series
+                    or (s.reference_runs = pol.reference_runs
+                        and s.baseline_transaction_id = it.baseline_transaction_id
+                        and s.baseline_created_at = it.base_created)),
+               false) as from_state,
+             s.window_values as vals, s.window_back_in_control as backs, s.reference_values as ref_vals,
+             s.baseline_stderr as base_se
+      from benchwatch_private.detector_state s
+      where s.model_version = it.model_version and s.model_provider = it.model_provider
+        and s.dataset_version = it.dataset_version and s.prompt_version = it.prompt_version
+        and s.environment = it.environment and s.metric_name = it.metric
+    ) as st on true
   ),
   calc as materialized (
     select m.*, hs.sigma, hs.hist_n, rf.r, rf.m as ref_n, rf.spread, pv.n as prev_n, pv.all_back,
@@ -72,20 +96,26 @@ begin
     -- The last runs before this one, newest first, read once: the last history_window of
     -- them give the series' own noise, the last evidence_runs - 1 the evidence and the
     -- resolution (the same index range, so one scan of the longer of the two).
+    -- From the state row when it stands for the log (its window is exactly these runs).
     cross join lateral (
+      select m.st_vals as vals, m.st_backs as backs, pg_catalog.cardinality(m.st_vals) as n
+      where m.from_state
+      union all
       select pg_catalog.array_agg(h.value order by h.created_at desc, h.seq desc) as vals,
              pg_catalog.array_agg(h.back_in_control order by h.created_at desc, h.seq desc) as backs,
              pg_catalog.count(*)::integer as n
       from (
         select o.value, o.back_in_control, o.created_at, o.seq
         from benchwatch_private.metric_observations o
-        where o.model_version = m.model_version and o.model_provider = m.model_provider
+        where not m.from_state
+          and o.model_version = m.model_version and o.model_provider = m.model_provider
           and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
           and o.environment = m.environment and o.metric_name = m.metric
           and o.created_at <= m.as_of and o.transaction_id <> m.transaction_id
         order by o.created_at desc, o.seq desc
         limit greatest(m.history_window, m.evidence_runs - 1)
       ) as h
+      having not m.from_state
     ) as w
     -- The series' own noise: robust spread of successive differences over its last
     -- history_window runs, once there are min_history of them. Every run counts: leaving
@@ -114,9 +144,12 @@ begin
       from (
         select m.base_val as v
         union all
+        -- From the state row when it stands for the log: the same runs' values.
+        select x.v from pg_catalog.unnest(m.st_ref_vals) as x(v) where m.from_state and m.same_series
+        union all
         (select o.value
          from benchwatch_private.metric_observations o
-         where m.same_series
+         where m.same_series and not m.from_state
            and o.model_version = m.model_version and o.model_provider = m.model_provider
            and o.dataset_version = m.dataset_version and o.prompt_version = m.prompt_version
            and o.environment = m.environment and o.metric_name = m.metric
@@ -190,6 +223,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. Reads a bounded window of each series'' metric_observations. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
+COMMENT ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) IS 'The noise-aware alerting verdict for many metrics of many runs at once, one row per item that has a reference level (its ord and metric): reference level, noise (the largest of the run''s own standard error, the median successive difference of the series'' last history_window runs, and the reference runs'' interquartile range / 1.349), z, beyond tolerance / noise, out of control (beyond tolerance and noise, or confirming an opening), back in control, whether the evidence of the last runs confirms an opening (the run beyond tolerance and each of the other last confirmation_runs runs beyond tolerance less one noise unit, and the clipped mean change of the last j <= evidence_runs runs beyond tolerance by evidence_z standard errors and beyond zero by alarm_z) and whether the last resolve_runs runs (at least confirmation_runs) confirm a resolution. The history it reads (the last max(history_window, evidence_runs - 1) runs before the run, the first reference_runs - 1 in-control runs after the baseline, the baseline''s own standard error) comes from the series'' detector_state row when that row stands for it: every observation of the series and metric precedes the run and none is the run''s own, the row was kept with the policy''s current window and reference sizes, and, when the baseline is the series'' own, for this baseline. Otherwise (a run older than the newest observation, e.g. a backfill or detect_regression''s latest run; a changed policy; a re-pinned baseline not yet rebuilt; no row) it reads the same from metric_observations, which defines the answers: both give identical rows. Runs of one call must not depend on each other''s observations (record_runs passes one run per series).';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."assess_runs"(benchwatch_private.assess_input[]) FROM PUBLIC;

@@ -227,16 +227,9 @@ begin
     --     the baseline's, and let the paired rule decide the opening of the metrics it covers.
     v_items := benchwatch_private.paired_gate(v_round, v_items, p_runs);
 
-    -- 7. The observations later runs of the series read.
-    insert into benchwatch_private.metric_observations (
-      transaction_id, metric_name, model_version, model_provider, dataset_version, prompt_version,
-      environment, created_at, value, dataset_size, reported_stderr, trials, own_stderr,
-      reference_value, noise, z, out_of_control, back_in_control)
-    select a.tx_id, a.metric_name, a.model_version, a.model_provider, a.dataset_version, a.prompt_version,
-           a.environment, a.created_at, a.current_value, a.dataset_size, a.reported, a.trials, a.own,
-           a.reference_value, a.noise, a.z, coalesce(a.out_of_control, false), coalesce(a.back_in_control, true)
-    from pg_catalog.unnest(v_items) as a
-    where a.current_value is not null;
+    -- 7. The observations later runs of the series read, and the detector_state rows that
+    --    stand for them (record_observations).
+    perform benchwatch_private.record_observations(v_items);
 
     -- 8. Alerts follow each series' latest run only: continue the open ones still out of
     --    control, open the confirmed ones, resolve the ones confirmed back. Skipped when no
@@ -369,6 +362,6 @@ $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) TO "postgres", "service_role";
 
-COMMENT ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) IS 'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round. With p_name_runs, errors name the run as runs[<index>].';
+COMMENT ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) IS 'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round; each round updates the detector_state row of every (series, metric) it observes, in place or rebuilt from metric_observations. With p_name_runs, errors name the run as runs[<index>].';
 
 REVOKE ALL ON FUNCTION "benchwatch_private"."record_runs"(jsonb, text[], boolean) FROM PUBLIC;

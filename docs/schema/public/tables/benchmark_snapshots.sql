@@ -46,11 +46,23 @@ CREATE TRIGGER benchmark_snapshots_classify
   FOR EACH ROW
   EXECUTE FUNCTION benchwatch_private.tg_benchmark_snapshots__classify();
 
+CREATE TRIGGER benchmark_snapshots_pin_detector_state
+  AFTER INSERT OR UPDATE ON public.benchmark_snapshots
+  FOR EACH ROW
+  WHEN ((new.pinned_at IS NOT NULL))
+  EXECUTE FUNCTION benchwatch_private.tg_benchmark_snapshots__detector_state();
+
 CREATE TRIGGER benchmark_snapshots_pin
   AFTER INSERT OR UPDATE ON public.benchmark_snapshots
   FOR EACH ROW
   WHEN ((new.pinned_at IS NOT NULL))
   EXECUTE FUNCTION benchwatch_private.tg_benchmark_snapshots__pin();
+
+CREATE TRIGGER benchmark_snapshots_unpin_detector_state
+  AFTER DELETE ON public.benchmark_snapshots
+  FOR EACH ROW
+  WHEN ((old.pinned_at IS NOT NULL))
+  EXECUTE FUNCTION benchwatch_private.tg_benchmark_snapshots__detector_state();
 
 CREATE POLICY "benchmark_snapshots_delete_service_role" ON "public"."benchmark_snapshots"
   FOR DELETE
