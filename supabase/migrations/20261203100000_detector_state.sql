@@ -1048,6 +1048,8 @@ grant execute on function benchwatch_private.record_runs(jsonb, text[], boolean)
 
 comment on function benchwatch_private.record_runs(jsonb, text[], boolean) is 'Records a JSON array of runs (each with its Idempotency-Key from the aligned array, or none) in one transaction and returns their answers in order: each run''s answer is the one recording the runs one by one with record_run would give. Runs of different series are recorded together, round by round; each round updates the detector_state row of every (series, metric) it observes, in place or rebuilt from metric_observations. With p_name_runs, errors name the run as runs[<index>].';
 
--- Every (series, metric) already observed gets its state row.
-select benchwatch_private.rebuild_detector_state();
+-- No state rows are built here: on a large database that would scan all of metric_observations
+-- inside `supabase db push`. A (series, metric) without its row is assessed from the log as
+-- before, and its next run builds the row (record_observations: a missing row is rebuilt).
+-- `select benchwatch_private.rebuild_detector_state();` builds them all at once if wanted.
 
