@@ -374,7 +374,8 @@ export function renderMarkdown(r: Results, notes: string): string {
       ? [
         `- Mixed load: right after the reads, single-run ingest is paced open loop at ` +
         `${Math.round(r.mixed_load.share_planned * 100)}% of the single-run throughput measured ` +
-        `above (run n starts at n / rate, at most ${r.mixed_load.max_in_flight} pending), each ` +
+        `earlier in the same run (run n starts at n / rate, at most ` +
+        `${r.mixed_load.max_in_flight} pending), each ` +
         "request a new run of the same 200 series, sent from a worker thread through the CLI's " +
         `API client with retries off; after ${r.mixed_load.warmup_s} s of it, the read endpoints ` +
         "are timed again with the read phase's client, in turn, one request at a time. The " +
@@ -398,7 +399,7 @@ function renderMixed(mx: Results, names: Record<string, string>): string[] {
     `Single-run ingest paced at ${i.target_runs_per_s} runs/s (${
       Math.round(mx.share_planned * 100)
     }% of the ` +
-    `${i.measured_single_run_rps} runs/s measured by wrk above; open loop, at most ` +
+    `${i.measured_single_run_rps} runs/s single-run ingest measured by wrk earlier in the same run; open loop, at most ` +
     `${mx.max_in_flight} in flight), each request a new run; it achieved ` +
     `**${i.achieved_runs_per_s} runs/s = ${(i.ratio_to_single_run * 100).toFixed(1)}%** of the ` +
     `measured throughput over the ${mx.reads_seconds} s the reads took (after ${mx.warmup_s} s of ` +
@@ -424,11 +425,14 @@ function renderMixed(mx: Results, names: Record<string, string>): string[] {
   const row = (...cells: (string | number)[]) => out.push(`| ${cells.join(" | ")} |`);
   row("endpoint", "reads", "p50", "p95", "p99", "p95 without load (same run)");
   row("---", "---", "---", "---", "---", "---");
+  // The read phase's names, but the series count: the mixed load may come from another run.
+  const label = (k: string) =>
+    k === "snapshot" ? "current snapshot, first page (`benchmarks?view=snapshot`)" : names[k];
   for (const k of READS) {
     const v = mx.reads[k];
     if (!v) continue;
     row(
-      names[k],
+      label(k),
       v.n,
       `${v.p50_ms} ms`,
       `${v.p95_ms} ms`,
