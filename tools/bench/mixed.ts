@@ -10,7 +10,7 @@
 // hidden. The reads run on this thread one at a time, round-robin over the endpoints, so every
 // endpoint sees the same load.
 
-import { type Latency, latency, loadAverage } from "./measure.ts";
+import { type Latency, latency, loadAverage, ownCpuSeconds } from "./measure.ts";
 import { rate } from "../hardening/recovery.ts";
 
 /** The share of the measured single-run throughput the ingest is paced at (Done-when 6: ≥ 0.5). */
@@ -138,6 +138,8 @@ export interface MixedLoad {
   reads_seconds: number;
   reads: Record<string, Latency & { unloaded_p50_ms?: number; unloaded_p95_ms?: number }>;
   ingest: IngestDuringMix;
+  /** CPU of this process (the reads' client and the ingest worker) over the reads, in cores. */
+  generator_cpu_cores: number;
   load_average_before: number[];
   load_average_after: number[];
 }
@@ -197,6 +199,8 @@ export async function mixedLoad(opts: {
   };
   let from = 0;
   let to = 0;
+  let cpuFrom = 0;
+  let cpu = 0;
   let ms: Record<string, number[]>;
   try {
     worker.postMessage({ start, progressMs: PROGRESS_MS });
@@ -207,6 +211,7 @@ export async function mixedLoad(opts: {
       } in turn, one at a time, ≥ ${opts.samples} each and ≥ ${opts.minSeconds} s`,
     );
     from = clock();
+    cpuFrom = ownCpuSeconds();
     ms = await roundRobinReads({
       endpoints: opts.endpoints,
       get: opts.get,
@@ -215,6 +220,7 @@ export async function mixedLoad(opts: {
       boxMs: opts.boxSeconds * 1000,
     });
     to = clock();
+    cpu = ownCpuSeconds() - cpuFrom;
     worker.postMessage({ stop: true });
   } catch (e) {
     worker.terminate();
@@ -241,6 +247,8 @@ export async function mixedLoad(opts: {
       `(paced at ${ingest.target_runs_per_s}); p50 ${ingest.latency.p50_ms} ms, ` +
       `p99 ${ingest.latency.p99_ms} ms; ${ingest.sent} sent, ${ingest.failed} failed`,
   );
+  const generatorCpu = Math.round((cpu / ((to - from) / 1000)) * 1000) / 1000;
+  say(`  the bench process's own CPU meanwhile: ${(generatorCpu * 100).toFixed(0)}% of one core`);
   return {
     rows: opts.rows,
     share_planned: MIX_SHARE,
@@ -249,6 +257,7 @@ export async function mixedLoad(opts: {
     reads_seconds: Math.round((to - from) / 100) / 10,
     reads,
     ingest,
+    generator_cpu_cores: generatorCpu,
     load_average_before: loadBefore,
     load_average_after: await loadAverage(),
   };

@@ -407,7 +407,13 @@ function renderMixed(mx: Results, names: Record<string, string>): string[] {
     `${i.latency.p95_ms} ms, **p99 ${i.latency.p99_ms} ms** (from the schedule: p99 ` +
     `${i.latency_from_schedule.p99_ms} ms); ${n(i.sent)} runs sent, ${i.failed} failed` +
     (i.failures.length ? ` (${i.failures.join("; ")})` : "") +
-    `. Load average ${mx.load_average_before.join(" ")} before the phase, ` +
+    `. ` +
+    (mx.generator_cpu_cores === undefined
+      ? ""
+      : `The load generator (this benchmark's process: the reads' client and the ingest worker) used ${
+        Math.round(mx.generator_cpu_cores * 100)
+      }% of one core meanwhile. `) +
+    `Load average ${mx.load_average_before.join(" ")} before the phase, ` +
     `${mx.load_average_after.join(" ")} after.`,
     "",
   ];
