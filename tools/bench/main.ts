@@ -7,17 +7,30 @@
 //   4. detection cost (ingest latency, detect_regression) at 10k, 1M and 10M rows;
 //   5. read API latency at the largest size;
 //   6. alert latency from ingest commit to the Slack sink;
-//   7. peak RSS of the gateway, the function workers and the PostgreSQL backends.
+//   7. peak RSS of the gateway, the function workers and the PostgreSQL backends;
+//   8. the mixed load: the reads of 5 timed again while single-run ingest runs at a paced 58% of
+//      the throughput measured in 2 (tools/bench/mixed.ts).
 // Writes its results to .local/bench (results.json, profiles.md); with --write-report, a full
 // run also rewrites docs/reports/BENCHMARKS.md and docs/reports/bench/. `--quick` is the CI
 // smoke: smaller sizes, writes .local/bench/results.quick.json, asserts nothing about speed.
+// `--merge-mixed` copies the mixed load of the last full run (.local/bench/results.json) into the
+// tracked report, as `--examples --write-report` does for the per-example phase.
 
 import postgres from "postgres";
 import { loadConfig, type StackConfig } from "../../local/stack/config.ts";
 import { readPid } from "../../local/stack/proc.ts";
 import { down, up } from "../../local/stack/stack.ts";
 import { wipeStackDir } from "../../local/stack/postgres.ts";
-import { latency, loadAverage, MemorySampler, pgbench, startHello, wrk } from "./measure.ts";
+import {
+  type Latency,
+  latency,
+  loadAverage,
+  MemorySampler,
+  pgbench,
+  startHello,
+  wrk,
+} from "./measure.ts";
+import { mixedLoad } from "./mixed.ts";
 import { renderMarkdown, targetsOf } from "./report.ts";
 import { examplesBench } from "./examples.ts";
 import { countRows, GOOD_METRICS, singleRunIngest } from "./single.ts";
@@ -39,11 +52,15 @@ interface Plan {
   batchSize: number;
   alertRuns: number;
   readSamples: number;
+  /** Reads per endpoint during the mixed load, and its least duration (s). */
+  mixedReadSamples: number;
+  mixedMinSeconds: number;
   chunk: number;
   /** Time boxes (seconds): a phase stops sampling when its box is spent. */
   boxSeq: number;
   boxRead: number;
   boxBatch: number;
+  boxMixed: number;
   /** History generation stops taking new chunks this many seconds after the start. */
   generationDeadline: number;
 }
@@ -60,10 +77,13 @@ const FULL: Plan = {
   batchSize: 1000,
   alertRuns: 100,
   readSamples: 100,
+  mixedReadSamples: 200,
+  mixedMinSeconds: 20,
   chunk: 100_000,
   boxSeq: 30,
   boxRead: 30,
   boxBatch: 90,
+  boxMixed: 120,
   generationDeadline: 870,
 };
 
@@ -79,10 +99,13 @@ const QUICK: Plan = {
   batchSize: 1000,
   alertRuns: 10,
   readSamples: 10,
+  mixedReadSamples: 40,
+  mixedMinSeconds: 6,
   chunk: 20_000,
   boxSeq: 8,
   boxRead: 6,
   boxBatch: 20,
+  boxMixed: 20,
   generationDeadline: 120,
 };
 
@@ -162,8 +185,10 @@ values ('c' || :r, 'main', 'm' || (:r % 200), 'openai', 'ds-1', 'p1', 'bench', '
 // The same-work ceiling for single-run ingest: one transaction per run writing exactly the rows
 // a recorded run writes, into copies with the product's indexes: its log row, one observation
 // per metric, its identity row (claimed, then its answer stored), and its series' latest
-// snapshot (an upsert on one of 200 series). No validation, detection or HTTP.
-const RUN_WRITES_SCRIPT = `\\set r random(1, 1000000000)
+// snapshot (an upsert on one of 200 series). No validation, detection or HTTP. The run number
+// :r names its identity row, which is unique: drawn from 1e9, 20,000 runs collide with a
+// probability of about 0.2 (a full run's 15 s aborted on a duplicate key), from 1e15 of 2e-7.
+const RUN_WRITES_SCRIPT = `\\set r random(1, 1000000000000000)
 \\set s random(0, 199)
 begin;
 with r as materialized (
@@ -249,12 +274,15 @@ async function ceilings(ctx: Ctx) {
 // ---------------------------------------------------------------------------------------
 // 2. Single-run ingest under wrk
 
+/** The series prefix of single-run ingest; the mixed load sends its runs to them too. */
+const SINGLE_PREFIX = (ctx: Ctx) => `wrk${ctx.tag}`;
+
 async function singleIngest(ctx: Ctx, pgTps: number, helloRps: number, runWritesTps: number) {
   const w = await singleRunIngest({
     api: ctx.api,
     serviceKey: ctx.serviceKey,
     sql: ctx.sql,
-    prefix: `wrk${ctx.tag}`,
+    prefix: SINGLE_PREFIX(ctx),
     clients: ctx.plan.clients,
     seconds: ctx.plan.wrkSeconds,
     say,
@@ -682,7 +710,11 @@ async function settle(ctx: Ctx) {
   return { vacuum_analyze_and_checkpoint_s: seconds };
 }
 
-async function readApi(ctx: Ctx) {
+/**
+ * The read API as the read phase times it: the endpoints (snapshot first and last page, one-year
+ * trend, regressions) and the client (anon key, the whole body read). The mixed load uses both.
+ */
+async function readEndpoints(ctx: Ctx) {
   const yearAgo = new Date(Date.now() - 365 * 24 * 3600 * 1000).toISOString();
   const now = new Date(Date.now() + 60_000).toISOString();
   const s = histSeries(733 % ctx.plan.series);
@@ -709,6 +741,11 @@ async function readApi(ctx: Ctx) {
     trend_1y: `/functions/v1/benchmarks?${q}`,
     regressions: `/functions/v1/regressions`,
   };
+  return { get, endpoints, total, pageSize };
+}
+
+async function readApi(ctx: Ctx) {
+  const { get, endpoints, total, pageSize } = await readEndpoints(ctx);
   const out: Record<string, unknown> = { snapshot_series: total, snapshot_page_size: pageSize };
   for (const [name, path] of Object.entries(endpoints)) {
     const ms: number[] = [];
@@ -743,6 +780,29 @@ async function readApi(ctx: Ctx) {
   out.snapshot_all_pages = { ...latency(walks), pages };
   say(`  read every series (${total}, ${pages} pages of 1000): p50 ${latency(walks).p50_ms} ms`);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Mixed load: the reads again, during paced single-run ingest
+
+async function mixedPhase(ctx: Ctx, singleRunRps: number, unloaded: Record<string, unknown>) {
+  const { get, endpoints } = await readEndpoints(ctx);
+  return await mixedLoad({
+    api: ctx.api,
+    serviceKey: ctx.serviceKey,
+    // The single-run phase's series (pinned baselines); the runs are new ones (mixed.ts).
+    prefix: SINGLE_PREFIX(ctx),
+    tag: ctx.tag,
+    rows: await countRows(ctx.sql),
+    singleRunRps,
+    endpoints,
+    get,
+    unloaded: unloaded as Record<string, Latency | undefined>,
+    samples: ctx.plan.mixedReadSamples,
+    minSeconds: ctx.plan.mixedMinSeconds,
+    boxSeconds: ctx.plan.boxMixed,
+    say,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -828,11 +888,29 @@ export async function run(args: string[]): Promise<number> {
     );
     return 2;
   }
-  if (args.includes("--render")) {
-    // Re-render the report from its results.json and NOTES.md, measuring nothing.
+  if (args.includes("--render") || args.includes("--merge-mixed")) {
+    // Re-render the report from its results.json and NOTES.md, measuring nothing; with
+    // --merge-mixed, after taking in the mixed load of the last full run.
     const results = JSON.parse(
       await Deno.readTextFile(`${cfg.repoRoot}/${REPORT_DIR}/results.json`),
     );
+    if (args.includes("--merge-mixed")) {
+      const from = `${cfg.dir}/results.json`;
+      const last = JSON.parse(await Deno.readTextFile(from).catch(() => "{}"));
+      if (last.mode !== "full" || !last.mixed_load) {
+        console.error(
+          `✗ Run a full \`npm run bench\` first: ${from} holds no full run with a mixed load`,
+        );
+        return 2;
+      }
+      results.mixed_load = {
+        ...last.mixed_load,
+        measured_at: last.generated_at,
+        run_rows: last.history.at(-1).rows,
+        run_load_average: last.machine.load_average_before,
+      };
+      say(`merged the mixed load of the full run of ${last.generated_at} (${from})`);
+    }
     results.targets = targetsOf(results);
     await Deno.writeTextFile(
       `${cfg.repoRoot}/${REPORT_DIR}/results.json`,
@@ -908,6 +986,8 @@ export async function run(args: string[]): Promise<number> {
     say(`read API at ${await countRows(sql)} rows (anon key, sequential requests)`);
     const reads = { ...await readApi(ctx), maintenance_before: maintenance };
     sampler.sample();
+    const mixed = await mixedPhase(ctx, single.rps, reads);
+    sampler.sample();
 
     say("profiles: EXPLAIN (ANALYZE, BUFFERS) of the nested statements (auto_explain)");
     const s = histSeries(733 % ctx.plan.series);
@@ -976,6 +1056,7 @@ export async function run(args: string[]): Promise<number> {
         detect_p95: ratio(last.detect_regression.p95_ms, first.detect_regression.p95_ms),
       },
       read_api: { rows: last.rows, ...reads },
+      mixed_load: mixed,
       alerts,
       examples,
       memory: sampler.summary(),

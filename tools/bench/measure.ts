@@ -309,3 +309,11 @@ export async function loadAverage(): Promise<number[]> {
     return [];
   }
 }
+
+/** CPU time (user + system) this process has used, all its threads, in seconds. */
+export function ownCpuSeconds(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime, fields 14 and 15 of proc(5)'s stat, in clock ticks (100 per second).
+  return (Number(f[11]) + Number(f[12])) / 100;
+}

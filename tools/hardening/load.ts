@@ -21,7 +21,7 @@
 import { up } from "../../local/stack/stack.ts";
 import { startCluster, stopCluster } from "../../local/stack/postgres.ts";
 import { Api, DEFAULT_RETRY_FOR_MS } from "../../cli/src/api.ts";
-import { loadAverage } from "../bench/measure.ts";
+import { loadAverage, ownCpuSeconds } from "../bench/measure.ts";
 import { singleRunBody, singleRunIngest } from "../bench/single.ts";
 import {
   account,
@@ -197,14 +197,6 @@ async function fileSize(path: string): Promise<number> {
 async function readFrom(path: string, offset: number): Promise<string> {
   const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
   return new TextDecoder().decode(bytes.subarray(offset));
-}
-
-/** CPU time (user + system) this process has used, in seconds. */
-function ownCpuSeconds(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime, fields 14 and 15 of proc(5)'s stat, in clock ticks (100 per second).
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function loadWithFault(
