@@ -217,8 +217,8 @@ begin
     cross join lateral (
       (select c.direction, coalesce(c.relative_threshold, p_threshold), c.absolute_floor, c.source
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric_name
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
       union all
       (select mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source
        from benchwatch_private.metric_policy(d.metric_name, p_threshold) as mp)
@@ -321,8 +321,8 @@ begin
               c.resolve_fraction, c.reference_runs, c.evidence_runs, c.evidence_z, c.clip_z, c.alarm_z,
               c.resolve_runs
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric)
       union all
       (select p.sensitivity, p.confirmation_runs, p.min_history, p.history_window, p.proportion,
               p.resolve_fraction, p.reference_runs, greatest(dd.evidence_runs, p.confirmation_runs),
@@ -557,8 +557,8 @@ begin
     cross join lateral (
       (select c.window_size, c.reference_runs
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric_name
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
       union all
       (select greatest(p.history_window, greatest(dd.evidence_runs, p.confirmation_runs) - 1), p.reference_runs
        from benchwatch_private.metric_detection_policy(d.metric_name) as p
@@ -851,8 +851,8 @@ begin
       cross join lateral (
         (select c.proportion
          from benchwatch_private.resolved_policies c
-         where c.metric = d.metric_name
-           and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+         join benchwatch_private.policy_version pv on pv.version = c.policy_version
+         where c.metric = d.metric_name)
         union all
         (select p.proportion from benchwatch_private.metric_detection_policy(d.metric_name) as p)
         limit 1

@@ -48,8 +48,8 @@ begin
               c.resolve_fraction, c.reference_runs, c.evidence_runs, c.evidence_z, c.clip_z, c.alarm_z,
               c.resolve_runs
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric)
       union all
       (select p.sensitivity, p.confirmation_runs, p.min_history, p.history_window, p.proportion,
               p.resolve_fraction, p.reference_runs, greatest(dd.evidence_runs, p.confirmation_runs),

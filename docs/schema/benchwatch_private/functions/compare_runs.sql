@@ -99,8 +99,8 @@ begin
     cross join lateral (
       (select c.direction, coalesce(c.relative_threshold, p_threshold), c.absolute_floor, c.source
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric_name
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
       union all
       (select mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source
        from benchwatch_private.metric_policy(d.metric_name, p_threshold) as mp)

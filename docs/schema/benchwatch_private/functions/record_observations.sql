@@ -40,8 +40,8 @@ begin
     cross join lateral (
       (select c.window_size, c.reference_runs
        from benchwatch_private.resolved_policies c
-       where c.metric = d.metric_name
-         and c.policy_version = (select pv.version from benchwatch_private.policy_version pv))
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
       union all
       (select greatest(p.history_window, greatest(dd.evidence_runs, p.confirmation_runs) - 1), p.reference_runs
        from benchwatch_private.metric_detection_policy(d.metric_name) as p
