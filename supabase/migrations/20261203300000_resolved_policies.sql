@@ -13,8 +13,8 @@
 --   the policy's own relative_threshold) and metric_detection_policy return, and the knobs
 --   assess_runs and record_observations derive from them and detection_defaults, with the
 --   version they were resolved at.
--- * record_runs (redefined): step 5b resolves the round's metrics that have no row of the
---   current version (one insert, nothing written when every row is current).
+-- * record_runs (redefined): step 3b resolves the batch's metrics that have no row of the
+--   current version (one insert before the rounds, nothing written when every row is current).
 -- * compare_runs, assess_runs, record_observations (redefined), and record_runs' step 6: read
 --   the current row, and call metric_policy / metric_detection_policy only for a metric without
 --   one (a baseline's metric the run lacks, detect_regression's runs): same answers.
@@ -75,7 +75,7 @@ create policy "resolved_policies_select_service_role" on benchwatch_private.reso
 grant select on table benchwatch_private.resolved_policies to service_role;
 
 comment on table benchwatch_private.resolved_policies is
-  'Each metric name''s resolved policy at policy_version, so detection reads it by primary key instead of matching metric_policies'' patterns on every run: metric_policy''s direction, relative_threshold (the policy''s own, null when the caller''s threshold applies), absolute_floor and source; metric_detection_policy''s knobs; and, with detection_defaults, evidence_runs = max(evidence_runs, confirmation_runs), alarm_z = max(alarm_z, sensitivity), resolve_runs = min(max(resolve_runs, confirmation_runs), evidence_runs) and window_size = max(history_window, evidence_runs - 1). Written by record_runs (step 5b) for a run''s metrics without a row of the current version; readers fall back to metric_policy / metric_detection_policy for a metric without one.';
+  'Each metric name''s resolved policy at policy_version, so detection reads it by primary key instead of matching metric_policies'' patterns on every run: metric_policy''s direction, relative_threshold (the policy''s own, null when the caller''s threshold applies), absolute_floor and source; metric_detection_policy''s knobs; and, with detection_defaults, evidence_runs = max(evidence_runs, confirmation_runs), alarm_z = max(alarm_z, sensitivity), resolve_runs = min(max(resolve_runs, confirmation_runs), evidence_runs) and window_size = max(history_window, evidence_runs - 1). Written by record_runs (step 3b) for a batch''s metrics without a row of the current version; readers fall back to metric_policy / metric_detection_policy for a metric without one.';
 comment on column benchwatch_private.resolved_policies.policy_version is
   'policy_version.version read in the same statement as the policies this row was resolved from.';
 
@@ -728,6 +728,60 @@ begin
     where r.tx_id = any (v_claimed)
   ) as q;
 
+  -- 3b. Resolve the policy of every metric of the batch that has no resolved_policies row of
+  --     the current version (the version and the policies read in this one statement's
+  --     snapshot); nothing is written when every row is current. Once for the whole batch and
+  --     in metric order, so two batches resolving the same metrics after a policy change take
+  --     their rows in the same order, in one statement (no lock-order inversion across rounds).
+  --     (The metric names are taken as one array and the one-row tables through LIMIT 1, so
+  --     the planner's estimates stay those of a batch's few metrics: over a product of default
+  --     estimates it JIT-compiled the statement on every call, ~200 ms.)
+  with missing as materialized (
+    select k.metric, v.version
+    from pg_catalog.unnest(array(
+           select distinct m.key
+           from pg_catalog.unnest(v_runs) as r
+           cross join lateral pg_catalog.jsonb_object_keys(r.metrics) as m(key))) as k(metric)
+    cross join (select pv.version from benchwatch_private.policy_version as pv limit 1) as v
+    where not exists (select 1 from benchwatch_private.resolved_policies c
+                      where c.metric = k.metric and c.policy_version = v.version)
+  )
+  insert into benchwatch_private.resolved_policies as c (
+    metric, policy_version, direction, relative_threshold, absolute_floor, source, sensitivity,
+    confirmation_runs, min_history, history_window, proportion, resolve_fraction, reference_runs,
+    evidence_runs, evidence_z, clip_z, alarm_z, resolve_runs, window_size)
+  select k.metric, k.version, mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source,
+         dp.sensitivity, dp.confirmation_runs, dp.min_history, dp.history_window, dp.proportion,
+         dp.resolve_fraction, dp.reference_runs, greatest(dd.evidence_runs, dp.confirmation_runs),
+         dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, dp.sensitivity),
+         least(greatest(dd.resolve_runs, dp.confirmation_runs), greatest(dd.evidence_runs, dp.confirmation_runs)),
+         greatest(dp.history_window, greatest(dd.evidence_runs, dp.confirmation_runs) - 1)
+  from missing as k
+  cross join (select d.* from benchwatch_private.detection_defaults as d limit 1) as dd
+  cross join lateral benchwatch_private.metric_policy(k.metric, null) as mp
+  cross join lateral benchwatch_private.metric_detection_policy(k.metric) as dp
+  order by k.metric
+  on conflict (metric) do update set
+    policy_version = excluded.policy_version,
+    direction = excluded.direction,
+    relative_threshold = excluded.relative_threshold,
+    absolute_floor = excluded.absolute_floor,
+    source = excluded.source,
+    sensitivity = excluded.sensitivity,
+    confirmation_runs = excluded.confirmation_runs,
+    min_history = excluded.min_history,
+    history_window = excluded.history_window,
+    proportion = excluded.proportion,
+    resolve_fraction = excluded.resolve_fraction,
+    reference_runs = excluded.reference_runs,
+    evidence_runs = excluded.evidence_runs,
+    evidence_z = excluded.evidence_z,
+    clip_z = excluded.clip_z,
+    alarm_z = excluded.alarm_z,
+    resolve_runs = excluded.resolve_runs,
+    window_size = excluded.window_size
+  where c.policy_version < excluded.policy_version;
+
   for v_k in 1 .. v_rounds loop
     v_round := array(select r from pg_catalog.unnest(v_runs) as r where r.round = v_k order by r.ord);
 
@@ -773,59 +827,6 @@ begin
     )
     select coalesce(pg_catalog.array_agg(up.transaction_id), '{}') into v_latest from up;
 
-    -- 5b. Resolve the policy of every metric of the round that has no resolved_policies row of
-    --     the current version (the version and the policies read in this one statement's
-    --     snapshot); nothing is written when every row is current. In metric order, so two
-    --     batches resolving the same metrics take their rows in the same order.
-    --     (The metric names are taken as one array and the one-row tables through LIMIT 1, so
-    --     the planner's estimates stay those of one round's few metrics: over a product of
-    --     default estimates it JIT-compiled the statement on every call, ~200 ms.)
-    with missing as materialized (
-      select k.metric, v.version
-      from pg_catalog.unnest(array(
-             select distinct m.key
-             from pg_catalog.unnest(v_round) as r
-             cross join lateral pg_catalog.jsonb_object_keys(r.metrics) as m(key))) as k(metric)
-      cross join (select pv.version from benchwatch_private.policy_version as pv limit 1) as v
-      where not exists (select 1 from benchwatch_private.resolved_policies c
-                        where c.metric = k.metric and c.policy_version = v.version)
-    )
-    insert into benchwatch_private.resolved_policies as c (
-      metric, policy_version, direction, relative_threshold, absolute_floor, source, sensitivity,
-      confirmation_runs, min_history, history_window, proportion, resolve_fraction, reference_runs,
-      evidence_runs, evidence_z, clip_z, alarm_z, resolve_runs, window_size)
-    select k.metric, k.version, mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source,
-           dp.sensitivity, dp.confirmation_runs, dp.min_history, dp.history_window, dp.proportion,
-           dp.resolve_fraction, dp.reference_runs, greatest(dd.evidence_runs, dp.confirmation_runs),
-           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, dp.sensitivity),
-           least(greatest(dd.resolve_runs, dp.confirmation_runs), greatest(dd.evidence_runs, dp.confirmation_runs)),
-           greatest(dp.history_window, greatest(dd.evidence_runs, dp.confirmation_runs) - 1)
-    from missing as k
-    cross join (select d.* from benchwatch_private.detection_defaults as d limit 1) as dd
-    cross join lateral benchwatch_private.metric_policy(k.metric, null) as mp
-    cross join lateral benchwatch_private.metric_detection_policy(k.metric) as dp
-    order by k.metric
-    on conflict (metric) do update set
-      policy_version = excluded.policy_version,
-      direction = excluded.direction,
-      relative_threshold = excluded.relative_threshold,
-      absolute_floor = excluded.absolute_floor,
-      source = excluded.source,
-      sensitivity = excluded.sensitivity,
-      confirmation_runs = excluded.confirmation_runs,
-      min_history = excluded.min_history,
-      history_window = excluded.history_window,
-      proportion = excluded.proportion,
-      resolve_fraction = excluded.resolve_fraction,
-      reference_runs = excluded.reference_runs,
-      evidence_runs = excluded.evidence_runs,
-      evidence_z = excluded.evidence_z,
-      clip_z = excluded.clip_z,
-      alarm_z = excluded.alarm_z,
-      resolve_runs = excluded.resolve_runs,
-      window_size = excluded.window_size
-    where c.policy_version < excluded.policy_version;
-
     -- 6. Compare with the baselines (the guide's verdict, unchanged), then the noise-aware
     --    verdict per metric: one run_metric per run and metric.
     with run as (
@@ -846,7 +847,7 @@ begin
     dpol as materialized (
       select d.metric_name, pol.proportion
       from (select distinct x.metric_name from cmp as x) as d
-      -- The metric's resolved policy (5b), else metric_detection_policy (a baseline's metric
+      -- The metric's resolved policy (3b), else metric_detection_policy (a baseline's metric
       -- the run lacks).
       cross join lateral (
         (select c.proportion
