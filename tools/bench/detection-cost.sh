@@ -2,9 +2,9 @@
 # Detection cost per run of two versions of the alert rule, interleaved on one database
 # (docs/reports/BENCHMARKS.md, the detection rows): SQL ms per run of ingest_runs of a 1000-run batch (500
 # series x 2 runs, 6 metrics, 30 runs of history each, baselines pinned) and of a single
-# record_run (200 calls). Each version's benchwatch_private.evidence, assess_runs, record_runs
-# and (since issue 22, which keeps the detector state there) record_observations are taken from
-# docs/schema/ at a git revision and swapped in before every repetition; the
+# record_run (200 calls). Each version's benchwatch_private.evidence, assess_runs, record_runs,
+# compare_runs and (since issue 22, which keeps the detector state there) record_observations
+# are taken from docs/schema/ at a git revision and swapped in before every repetition; the
 # order alternates; each repetition is rolled back. The history (500 series 'dc-m1' ..
 # 'dc-m500' of 31 runs) is committed once and analyzed first, as a real database's would be
 # (inside one uncommitted transaction the planner sees empty tables): benchmark_transactions
@@ -24,7 +24,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 for v in old new; do
   rev=${!v}
-  for f in evidence assess_runs record_runs; do
+  for f in evidence assess_runs record_runs compare_runs; do
     git show "$rev:docs/schema/benchwatch_private/functions/$f.sql" >>"$dir/$v.sql" ||
       { echo "no docs/schema/benchwatch_private/functions/$f.sql at $rev" >&2; exit 2; }
   done

@@ -38,15 +38,30 @@ begin
     left join public.benchmark_snapshots b on b.id = i.baseline_snapshot_id
   ),
   pols as materialized (
-    select d.metric, pol.*, greatest(dd.evidence_runs, pol.confirmation_runs) as evidence_runs,
-           dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, pol.sensitivity) as alarm_z,
-           -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
-           -- least confirmation_runs; within the previous runs already read for the evidence.
-           least(greatest(dd.resolve_runs, pol.confirmation_runs),
-                 greatest(dd.evidence_runs, pol.confirmation_runs)) as resolve_runs
+    select d.metric, pol.*
     from (select distinct it.metric from items it) as d
-    cross join lateral benchwatch_private.metric_detection_policy(d.metric) as pol
-    cross join benchwatch_private.detection_defaults dd
+    -- The metric's resolved policy of the current version (resolved_policies), else the same
+    -- from metric_detection_policy and detection_defaults (the LIMIT stops before the call
+    -- when the row is there).
+    cross join lateral (
+      (select c.sensitivity, c.confirmation_runs, c.min_history, c.history_window, c.proportion,
+              c.resolve_fraction, c.reference_runs, c.evidence_runs, c.evidence_z, c.clip_z, c.alarm_z,
+              c.resolve_runs
+       from benchwatch_private.resolved_policies c
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric)
+      union all
+      (select p.sensitivity, p.confirmation_runs, p.min_history, p.history_window, p.proportion,
+              p.resolve_fraction, p.reference_runs, greatest(dd.evidence_runs, p.confirmation_runs),
+              dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, p.sensitivity),
+              -- Runs back within resolve_fraction that resolve an alert: resolve_runs, and at
+              -- least confirmation_runs; within the previous runs already read for the evidence.
+              least(greatest(dd.resolve_runs, p.confirmation_runs),
+                    greatest(dd.evidence_runs, p.confirmation_runs))
+       from benchwatch_private.metric_detection_policy(d.metric) as p
+       cross join benchwatch_private.detection_defaults dd)
+      limit 1
+    ) as pol
   ),
   m as (
     select it.ord, it.model_version, it.model_provider, it.dataset_version, it.prompt_version,

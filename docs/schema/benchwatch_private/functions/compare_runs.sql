@@ -94,7 +94,18 @@ begin
   pols as (
     select d.metric_name, p.direction, p.relative_threshold, p.absolute_floor, p.source
     from (select distinct v.metric_name from vals v) as d
-    cross join lateral benchwatch_private.metric_policy(d.metric_name, p_threshold) as p
+    -- The metric's resolved policy of the current version, else metric_policy (the LIMIT stops
+    -- before the call when the row is there).
+    cross join lateral (
+      (select c.direction, coalesce(c.relative_threshold, p_threshold), c.absolute_floor, c.source
+       from benchwatch_private.resolved_policies c
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
+      union all
+      (select mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source
+       from benchwatch_private.metric_policy(d.metric_name, p_threshold) as mp)
+      limit 1
+    ) as p(direction, relative_threshold, absolute_floor, source)
   )
   select v.ord,
          v.metric_name,

@@ -34,12 +34,20 @@ begin
               prompt_version, environment, created_at, value, out_of_control, back_in_control
   ),
   kn as materialized (
-    select d.metric_name,
-           greatest(pol.history_window, greatest(dd.evidence_runs, pol.confirmation_runs) - 1) as window_size,
-           pol.reference_runs
+    select d.metric_name, pol.window_size, pol.reference_runs
     from (select distinct i.metric_name from ins as i) as d
-    cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
-    cross join benchwatch_private.detection_defaults as dd
+    -- The metric's resolved policy of the current version, else metric_detection_policy.
+    cross join lateral (
+      (select c.window_size, c.reference_runs
+       from benchwatch_private.resolved_policies c
+       join benchwatch_private.policy_version pv on pv.version = c.policy_version
+       where c.metric = d.metric_name)
+      union all
+      (select greatest(p.history_window, greatest(dd.evidence_runs, p.confirmation_runs) - 1), p.reference_runs
+       from benchwatch_private.metric_detection_policy(d.metric_name) as p
+       cross join benchwatch_private.detection_defaults as dd)
+      limit 1
+    ) as pol
   ),
   up as (
     update benchwatch_private.detector_state as s

@@ -110,6 +110,60 @@ begin
     where r.tx_id = any (v_claimed)
   ) as q;
 
+  -- 3b. Resolve the policy of every metric of the batch that has no resolved_policies row of
+  --     the current version (the version and the policies read in this one statement's
+  --     snapshot); nothing is written when every row is current. Once for the whole batch and
+  --     in metric order, so two batches resolving the same metrics after a policy change take
+  --     their rows in the same order, in one statement (no lock-order inversion across rounds).
+  --     (The metric names are taken as one array and the one-row tables through LIMIT 1, so
+  --     the planner's estimates stay those of a batch's few metrics: over a product of default
+  --     estimates it JIT-compiled the statement on every call, ~200 ms.)
+  with missing as materialized (
+    select k.metric, v.version
+    from pg_catalog.unnest(array(
+           select distinct m.key
+           from pg_catalog.unnest(v_runs) as r
+           cross join lateral pg_catalog.jsonb_object_keys(r.metrics) as m(key))) as k(metric)
+    cross join (select pv.version from benchwatch_private.policy_version as pv limit 1) as v
+    where not exists (select 1 from benchwatch_private.resolved_policies c
+                      where c.metric = k.metric and c.policy_version = v.version)
+  )
+  insert into benchwatch_private.resolved_policies as c (
+    metric, policy_version, direction, relative_threshold, absolute_floor, source, sensitivity,
+    confirmation_runs, min_history, history_window, proportion, resolve_fraction, reference_runs,
+    evidence_runs, evidence_z, clip_z, alarm_z, resolve_runs, window_size)
+  select k.metric, k.version, mp.direction, mp.relative_threshold, mp.absolute_floor, mp.source,
+         dp.sensitivity, dp.confirmation_runs, dp.min_history, dp.history_window, dp.proportion,
+         dp.resolve_fraction, dp.reference_runs, greatest(dd.evidence_runs, dp.confirmation_runs),
+         dd.evidence_z, dd.clip_z, greatest(dd.alarm_z, dp.sensitivity),
+         least(greatest(dd.resolve_runs, dp.confirmation_runs), greatest(dd.evidence_runs, dp.confirmation_runs)),
+         greatest(dp.history_window, greatest(dd.evidence_runs, dp.confirmation_runs) - 1)
+  from missing as k
+  cross join (select d.* from benchwatch_private.detection_defaults as d limit 1) as dd
+  cross join lateral benchwatch_private.metric_policy(k.metric, null) as mp
+  cross join lateral benchwatch_private.metric_detection_policy(k.metric) as dp
+  order by k.metric
+  on conflict (metric) do update set
+    policy_version = excluded.policy_version,
+    direction = excluded.direction,
+    relative_threshold = excluded.relative_threshold,
+    absolute_floor = excluded.absolute_floor,
+    source = excluded.source,
+    sensitivity = excluded.sensitivity,
+    confirmation_runs = excluded.confirmation_runs,
+    min_history = excluded.min_history,
+    history_window = excluded.history_window,
+    proportion = excluded.proportion,
+    resolve_fraction = excluded.resolve_fraction,
+    reference_runs = excluded.reference_runs,
+    evidence_runs = excluded.evidence_runs,
+    evidence_z = excluded.evidence_z,
+    clip_z = excluded.clip_z,
+    alarm_z = excluded.alarm_z,
+    resolve_runs = excluded.resolve_runs,
+    window_size = excluded.window_size
+  where c.policy_version < excluded.policy_version;
+
   for v_k in 1 .. v_rounds loop
     v_round := array(select r from pg_catalog.unnest(v_runs) as r where r.round = v_k order by r.ord);
 
@@ -175,7 +229,17 @@ begin
     dpol as materialized (
       select d.metric_name, pol.proportion
       from (select distinct x.metric_name from cmp as x) as d
-      cross join lateral benchwatch_private.metric_detection_policy(d.metric_name) as pol
+      -- The metric's resolved policy (3b), else metric_detection_policy (a baseline's metric
+      -- the run lacks).
+      cross join lateral (
+        (select c.proportion
+         from benchwatch_private.resolved_policies c
+         join benchwatch_private.policy_version pv on pv.version = c.policy_version
+         where c.metric = d.metric_name)
+        union all
+        (select p.proportion from benchwatch_private.metric_detection_policy(d.metric_name) as p)
+        limit 1
+      ) as pol
     ),
     c as materialized (
       select run.ord, run.tx_id, run.model_version, run.model_provider, run.dataset_version,

@@ -29,6 +29,16 @@ CREATE TABLE "benchwatch_private"."detection_defaults" (
 ALTER TABLE "benchwatch_private"."detection_defaults"
   ENABLE ROW LEVEL SECURITY;
 
+CREATE TRIGGER detection_defaults_bump_policy_version
+  AFTER INSERT OR DELETE OR UPDATE ON benchwatch_private.detection_defaults
+  FOR EACH ROW
+  EXECUTE FUNCTION benchwatch_private.tg_policies__bump_version();
+
+CREATE TRIGGER detection_defaults_truncate_bump_policy_version
+  AFTER TRUNCATE ON benchwatch_private.detection_defaults
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION benchwatch_private.tg_policies__bump_version();
+
 CREATE POLICY "detection_defaults_select_service_role" ON "benchwatch_private"."detection_defaults"
   FOR SELECT
   TO "service_role"

@@ -24,6 +24,16 @@ CREATE TABLE "public"."metric_policies" (
 ALTER TABLE "public"."metric_policies"
   ENABLE ROW LEVEL SECURITY;
 
+CREATE TRIGGER metric_policies_bump_policy_version
+  AFTER INSERT OR DELETE OR UPDATE ON public.metric_policies
+  FOR EACH ROW
+  EXECUTE FUNCTION benchwatch_private.tg_policies__bump_version();
+
+CREATE TRIGGER metric_policies_truncate_bump_policy_version
+  AFTER TRUNCATE ON public.metric_policies
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION benchwatch_private.tg_policies__bump_version();
+
 CREATE POLICY "metric_policies_delete_service_role" ON "public"."metric_policies"
   FOR DELETE
   TO "service_role"
