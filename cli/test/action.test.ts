@@ -1,17 +1,20 @@
 // The GitHub Action (action.yml): its structure (a composite action whose scripts get
-// every input through env, run real CLI flags, and install the package version cli/ builds),
-// and its steps run as a runner would (bash -eo pipefail, inputs mapped into env, `if:` on
-// inputs.command) with the tarball of `npm pack ./cli`: push an eval tool's output, gate on a
-// regression with fail-on-regression, check a commit, and comment on the pull request through
-// a stand-in for GitHub's REST API.
+// every input through env and run real CLI flags), and its steps run as a runner would (bash
+// -eo pipefail, inputs mapped into env, `if:` on inputs.command, GITHUB_ACTION_PATH set to the
+// Action's checkout) against the test stack: by default with the committed bundle
+// (cli/dist/benchwatch.mjs) and nothing but `node` on PATH, so nothing is installed; push an
+// eval tool's output, gate on a regression with fail-on-regression, check a commit, and comment
+// on the pull request through a stand-in for GitHub's REST API. The `cli` input installs the
+// tarball of `npm pack ./cli` instead; a missing or too old `node` stops the first step.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Command } from "commander";
 import { parse } from "yaml";
+import { NODE_MAJOR } from "../build.ts";
 import { program } from "../src/main.ts";
 import { type GitHubStandIn, startGitHub } from "./github-standin.ts";
 import { closeDb, db, guideFile, REGRESSED, ROOT, stack, tmp, uniq } from "./helpers.ts";
@@ -26,6 +29,16 @@ interface ActionStep {
 const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8"));
 const steps: ActionStep[] = action.runs.steps;
 const TOKEN = "ghs_action_token";
+const SETUP = "Set up the benchwatch CLI";
+const BASH = execFileSync("bash", ["-c", "command -v bash"], { encoding: "utf8" }).trim();
+
+/** A directory for PATH holding only the given programs (name to executable). */
+function binDir(programs: Record<string, string>): string {
+  const dir = join(tmp(), "bin");
+  mkdirSync(dir);
+  for (const [name, target] of Object.entries(programs)) symlinkSync(target, join(dir, name));
+  return dir;
+}
 
 /** `${{ inputs.NAME }}` or `${{ github.token }}`: the only expressions action.yml may use. */
 const EXPR = /^\$\{\{ (inputs\.[a-z][a-z-]*|github\.token) \}\}$/;
@@ -49,8 +62,9 @@ function exec(
 
 /**
  * Runs the composite action's steps as a runner does: each `run` with bash --noprofile --norc
- * -eo pipefail, its `env` evaluated from the inputs (defaults filled in), skipped when its `if`
- * is false, stopping at the first failing step.
+ * -eo pipefail, its `env` evaluated from the inputs (defaults filled in), GITHUB_ACTION_PATH
+ * the checkout (unless `env` sets it), skipped when its `if` is false, stopping at the first
+ * failing step.
  */
 async function runAction(
   given: Record<string, string>,
@@ -81,11 +95,12 @@ async function runAction(
     const stepEnv = Object.fromEntries(
       Object.entries(step.env ?? {}).map(([k, v]) => [k, value(v)]),
     );
-    const r = await exec("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], tmp(), {
+    const r = await exec(BASH, ["--noprofile", "--norc", "-eo", "pipefail", script], tmp(), {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       TMPDIR: process.env.TMPDIR,
       TSX_DISABLE_CACHE: process.env.TSX_DISABLE_CACHE,
+      GITHUB_ACTION_PATH: ROOT,
       ...env,
       ...stepEnv,
     });
@@ -137,19 +152,23 @@ test("action.yml is a composite action whose scripts take every input through en
     [],
     "every input reaches a step",
   );
-  const pkg = JSON.parse(readFileSync(join(ROOT, "cli", "package.json"), "utf8"));
-  assert.equal(
-    action.inputs.cli.default,
-    `${pkg.name}@${pkg.version}`,
-    "installs the version cli/ builds",
-  );
+  assert.equal(action.inputs.cli.default, "", "runs the committed bundle unless told otherwise");
+  const setup = steps.find((s) => s.name === SETUP)!.run!;
+  assert.match(setup, new RegExp(`"\\$major" -ge ${NODE_MAJOR} `), "the bundle's node target");
+  assert.match(setup, /cli\/dist\/benchwatch\.mjs/);
 });
 
 let tarball: string;
 let gh: GitHubStandIn;
+/** PATH for the default steps: `node` and nothing else (no npm, so nothing can be installed). */
+let nodeOnly: string;
 before(async () => {
+  nodeOnly = binDir({ node: process.execPath });
   const out = tmp();
-  const packed = await exec("npm", ["pack", join(ROOT, "cli"), "--pack-destination", out], ROOT, {
+  // --ignore-scripts: the tarball holds the committed cli/dist (bundle.test.ts checks it is
+  // fresh) and the prepack build does not rewrite it under the other tests.
+  const args = ["pack", join(ROOT, "cli"), "--ignore-scripts", "--pack-destination", out];
+  const packed = await exec("npm", args, ROOT, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     TMPDIR: process.env.TMPDIR,
@@ -179,8 +198,9 @@ function jobEnv(pr: number, runnerTemp: string): Record<string, string> {
   };
 }
 
-test("the action's steps push promptfoo output with the packed CLI and comment on the pull request", async () => {
+test("the action's steps push promptfoo output with the bundled CLI, installing nothing, and comment on the pull request", async () => {
   const environment = uniq("action");
+  const runnerTemp = tmp();
   const r = await runAction(
     {
       file: join(ROOT, "cli", "test", "fixtures", "promptfoo", "output.json"),
@@ -189,12 +209,12 @@ test("the action's steps push promptfoo output with the packed CLI and comment o
       url: stack("SUPABASE_URL"),
       key: stack("SUPABASE_SERVICE_ROLE_KEY"),
       "dashboard-url": "https://dash.example.test/",
-      cli: tarball,
     },
-    jobEnv(201, tmp()),
+    { ...jobEnv(201, runnerTemp), PATH: nodeOnly },
   );
   assert.equal(r.code, 0, r.output);
-  assert.deepEqual(r.ran, ["Install the benchwatch CLI", "Push the results"]);
+  assert.deepEqual(r.ran, [SETUP, "Push the results"]);
+  assert.ok(!existsSync(join(runnerTemp, "benchwatch-cli")), "nothing installed");
   assert.match(r.output, /benchmark (runs )?persisted successfully/i);
   const [n] = await db()`select count(*)::int as n from public.benchmark_transactions
                          where environment = ${environment}`;
@@ -213,11 +233,10 @@ test("fail-on-regression decides whether a regression fails the push or check st
     url: stack("SUPABASE_URL"),
     key: stack("SUPABASE_SERVICE_ROLE_KEY"),
     comment: "false",
-    cli: tarball,
   };
   const base = await runAction(
     { ...common, file: guideFile(model), "commit-sha": `${model}-base` },
-    jobEnv(202, temp),
+    { ...jobEnv(202, temp), PATH: nodeOnly },
   );
   assert.equal(base.code, 0, base.output);
   await db()`select public.pin_baseline(t.id) from public.benchmark_transactions t
@@ -225,7 +244,7 @@ test("fail-on-regression decides whether a regression fails the push or check st
 
   const gated = await runAction(
     { ...common, file: guideFile(model, REGRESSED), "commit-sha": `${model}-bad` },
-    jobEnv(202, temp),
+    { ...jobEnv(202, temp), PATH: nodeOnly },
   );
   assert.equal(gated.code, 1, gated.output);
   assert.match(gated.output, /Regression detected in 1 run \(--fail-on-regression\)/);
@@ -236,21 +255,66 @@ test("fail-on-regression decides whether a regression fails the push or check st
       "commit-sha": `${model}-bad`,
       "fail-on-regression": "false",
     },
-    jobEnv(202, temp),
+    { ...jobEnv(202, temp), PATH: nodeOnly },
   );
   assert.equal(lenient.code, 0, lenient.output);
 
   const check = await runAction(
     { ...common, command: "check", "commit-sha": `${model}-bad` },
-    jobEnv(202, temp),
+    { ...jobEnv(202, temp), PATH: nodeOnly },
   );
   assert.equal(check.code, 1, check.output);
-  assert.deepEqual(check.ran, ["Install the benchwatch CLI", "Check the recorded verdict"]);
+  assert.deepEqual(check.ran, [SETUP, "Check the recorded verdict"]);
   assert.match(check.output, /verdict: regressed/);
   const checkLenient = await runAction(
     { ...common, command: "check", "commit-sha": `${model}-bad`, "fail-on-regression": "false" },
-    jobEnv(202, temp),
+    { ...jobEnv(202, temp), PATH: nodeOnly },
   );
   assert.equal(checkLenient.code, 0, checkLenient.output);
   assert.equal(gh.comments.get("acme/evals#202"), undefined, "comment: false sends nothing");
+});
+
+test("the cli input installs the tarball of npm pack ./cli and runs it instead of the bundle", async () => {
+  const model = uniq("action-tarball");
+  const runnerTemp = tmp();
+  // GITHUB_ACTION_PATH without cli/dist: a step that fell back to the bundle would fail.
+  const env = { ...jobEnv(203, runnerTemp), GITHUB_ACTION_PATH: tmp() };
+  const common = {
+    environment: model,
+    url: stack("SUPABASE_URL"),
+    key: stack("SUPABASE_SERVICE_ROLE_KEY"),
+    comment: "false",
+    cli: tarball,
+    "commit-sha": `${model}-sha`,
+  };
+  const pushed = await runAction({ ...common, file: guideFile(model) }, env);
+  assert.equal(pushed.code, 0, pushed.output);
+  assert.deepEqual(pushed.ran, [SETUP, "Push the results"]);
+  const installed = join(runnerTemp, "benchwatch-cli", "node_modules", "benchwatch");
+  assert.ok(existsSync(join(installed, "dist", "benchwatch.mjs")), "the tarball is installed");
+  const [n] = await db()`select count(*)::int as n from public.benchmark_transactions
+                         where model_version = ${model}`;
+  assert.equal(n.n, 1, "the run is recorded");
+  const check = await runAction({ ...common, command: "check" }, env);
+  assert.equal(check.code, 0, check.output);
+  assert.deepEqual(check.ran, [SETUP, "Check the recorded verdict"]);
+});
+
+test("the first step stops the action with an ::error when node is missing or too old", async () => {
+  const inputs = { file: guideFile(uniq("action-node")), url: "http://127.0.0.1:9", key: "k" };
+  const missing = await runAction(inputs, { ...jobEnv(204, tmp()), PATH: binDir({}) });
+  assert.equal(missing.code, 1, missing.output);
+  assert.deepEqual(missing.ran, [SETUP]);
+  assert.match(
+    missing.output,
+    /::error title=benchwatch::node is not on PATH: .*Node\.js 20 or newer/,
+  );
+
+  // Node 18's `node --version` output, from a stand-in (the machine has no Node 18).
+  const old = join(tmp(), "node");
+  writeFileSync(old, "#!/bin/sh\necho v18.20.4\n", { mode: 0o755 });
+  const tooOld = await runAction(inputs, { ...jobEnv(204, tmp()), PATH: binDir({ node: old }) });
+  assert.equal(tooOld.code, 1, tooOld.output);
+  assert.deepEqual(tooOld.ran, [SETUP]);
+  assert.match(tooOld.output, /::error title=benchwatch::node v18\.20\.4 is too old: /);
 });
