@@ -734,7 +734,8 @@ async function readEndpoints(ctx: Ctx) {
   );
   const total: number = first.total;
   const pageSize: number = first.limit;
-  const lastOffset = Math.max(0, Math.floor((total - 1) / pageSize) * pageSize);
+  // The deepest full page (a partial last page, e.g. 3 of 3,503 series, would time 3 rows).
+  const lastOffset = Math.max(0, total - pageSize);
   const endpoints: Record<string, string> = {
     snapshot: `/functions/v1/benchmarks?view=snapshot`,
     snapshot_last_page: `/functions/v1/benchmarks?view=snapshot&offset=${lastOffset}`,

@@ -272,7 +272,7 @@ export function renderMarkdown(r: Results, notes: string): string {
     snapshot: `current snapshot, first page (\`benchmarks?view=snapshot\`, ${
       r.read_api.snapshot_page_size ?? "all"
     } of ${n(r.read_api.snapshot_series ?? 0)} series)`,
-    snapshot_last_page: "current snapshot, last page (`&offset=…`)",
+    snapshot_last_page: "current snapshot, deepest full page (`&offset=` total − 100)",
     trend_1y: "one-year trend of one series (`benchmarks?view=trend`)",
     regressions: "regressions list (`regressions`)",
   };

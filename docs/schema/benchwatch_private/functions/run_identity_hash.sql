@@ -2,13 +2,14 @@ CREATE OR REPLACE FUNCTION benchwatch_private.run_identity_hash (
   p_run benchwatch_private.run_input
 )
   RETURNS bytea
-  LANGUAGE sql
+  LANGUAGE plpgsql
   IMMUTABLE
   SET search_path TO ''
   AS $function$
+begin
   -- Without created_at this is the identity runs without a key always had, so their
-  -- retries keep replaying across this migration.
-  select pg_catalog.sha256(pg_catalog.convert_to(
+  -- retries keep replaying.
+  return pg_catalog.sha256(pg_catalog.convert_to(
     case when p_run.created_at is null then
       pg_catalog.jsonb_build_array(
         'run-identity', p_run.run_id, p_run.commit_sha, p_run.model_version, p_run.model_provider,
@@ -18,7 +19,8 @@ CREATE OR REPLACE FUNCTION benchwatch_private.run_identity_hash (
         'run-identity', p_run.run_id, p_run.commit_sha, p_run.model_version, p_run.model_provider,
         p_run.dataset_version, p_run.prompt_version, p_run.environment, p_run.metrics,
         pg_catalog.to_char(pg_catalog.timezone('UTC', p_run.created_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-    end::text, 'UTF8'))
+    end::text, 'UTF8'));
+end
 $function$;
 
 GRANT EXECUTE ON FUNCTION "benchwatch_private"."run_identity_hash"(benchwatch_private.run_input) TO "postgres", "service_role";
