@@ -35,6 +35,10 @@ ALTER TABLE "public"."benchmark_snapshots"
 CREATE INDEX benchmark_snapshots_baseline_scope_idx ON public.benchmark_snapshots USING btree (dataset_version, environment, pinned_at DESC)
   WHERE (pinned_at IS NOT NULL);
 
+CREATE INDEX benchmark_snapshots_baseline_scope_prompt_idx ON public.benchmark_snapshots
+  USING btree (dataset_version, environment, model_provider, prompt_version, pinned_at DESC, id)
+  WHERE (pinned_at IS NOT NULL);
+
 CREATE UNIQUE INDEX benchmark_snapshots_latest_series_key ON public.benchmark_snapshots USING btree (model_version, model_provider, dataset_version, prompt_version, environment)
   WHERE (pinned_at IS NULL);
 
@@ -105,5 +109,7 @@ COMMENT ON COLUMN "public"."benchmark_snapshots"."is_baseline" IS 'True on a pin
 COMMENT ON COLUMN "public"."benchmark_snapshots"."pinned_at" IS 'When the baseline was pinned; null on latest rows.';
 
 COMMENT ON COLUMN "public"."benchmark_snapshots"."transaction_id" IS 'The run (benchmark_transactions.id) this row shows; a soft reference, because archival moves old runs.';
+
+COMMENT ON INDEX "public"."benchmark_snapshots_baseline_scope_prompt_idx" IS 'compare_runs'' third baseline case: the newest pinned baseline in a series'' scope (dataset_version, environment) with its model_provider and prompt_version, by pinned_at desc, id.';
 
 COMMENT ON TABLE "public"."benchmark_snapshots" IS 'Latest run per series (pinned_at is null) plus at most one frozen pinned baseline per series (is_baseline = true).';
